@@ -1,0 +1,49 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// libbpf, libelf and zlib are linked statically so that `gadgetc` starts on hosts without them
+// (the container fallback is for exactly those hosts).
+let staticBPF: [LinkerSetting] = [
+    .unsafeFlags([
+        "-Xlinker", "-Bstatic",
+        "-Xlinker", "-lbpf", "-Xlinker", "-lelf", "-Xlinker", "-lz", "-Xlinker", "-lzstd",
+        "-Xlinker", "-Bdynamic",
+    ]),
+]
+
+let package = Package(
+    name: "gadgetc",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "gadgetc", targets: ["gadgetc"]),
+        .library(name: "GadgetBuild", targets: ["GadgetBuild"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLibbpf", path: "Sources/CLibbpf"),
+        .target(
+            name: "GadgetBuild",
+            dependencies: [
+                "CLibbpf",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            linkerSettings: staticBPF
+        ),
+        .executableTarget(
+            name: "gadgetc",
+            dependencies: [
+                "GadgetBuild",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "GadgetBuildTests", dependencies: ["GadgetBuild"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["GadgetBuild"]),
+    ]
+)

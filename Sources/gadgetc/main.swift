@@ -1,0 +1,2 @@
+import GadgetBuild
+print(GadgetcVersion.string)
