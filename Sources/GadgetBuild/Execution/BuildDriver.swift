@@ -1,0 +1,119 @@
+import Foundation
+
+/// The result of one gadget build, as printed by `gadgetc build --json`.
+public struct BuildOutcome: Codable, Sendable {
+    public struct ArchitectureResult: Codable, Sendable {
+        public var arch: Architecture
+        public var toolchain: ToolchainDecision.Toolchain
+        public var reasons: [String]
+        /// Where the linked object stays (only with -o).
+        public var object: String?
+        public var programs: [BPFObjectSummary.Program]
+        public var maps: [BPFObjectSummary.Map]
+        public var verification: VerifierReport?
+    }
+
+    public var gadget: String
+    public var image: String
+    public var digest: String
+    /// The store or layout the image was written to.
+    public var destination: String
+    public var compiler: ClangCompiler
+    public var architectures: [ArchitectureResult]
+    public var elapsedMilliseconds: Double
+
+    /// ig's success line.
+    public var successLine: String { "Successfully built \(image)@\(digest)" }
+}
+
+/// Builds one gadget from a request: probe → plan → execute → validate → package. Mirrors
+/// swift-driver's shape: planning is data, running it is separate, and the caller picks the observer.
+public struct BuildDriver: Sendable {
+    public let host: HostSystem
+    public let cache: CacheLocation
+    public let observer: BuildObserver
+    let runner: CommandRunning
+
+    public init(host: HostSystem = LiveHost(), cache: CacheLocation? = nil, observer: BuildObserver = SilentObserver(),
+                runner: CommandRunning = ProcessRunner()) {
+        self.host = host
+        self.cache = cache ?? CacheLocation(environment: host.environment)
+        self.observer = observer
+        self.runner = runner
+    }
+
+    public func probe(_ request: BuildRequest) async -> ProbeReport {
+        await HostProbe(host: host, cache: cache, userIncludeDirectories: request.includeDirectories).run()
+    }
+
+    /// Reads the gadget folder and plans every job without running any.
+    public func plan(_ request: BuildRequest, workDirectory: URL? = nil) async throws -> (BuildPlan, GadgetFolder) {
+        let gadget = try GadgetFolder(folder: request.gadgetFolder, buildFilePath: request.buildFile)
+        if gadget.ebpfSources.isEmpty {
+            throw MetadataError.notAGadget(request.gadgetFolder)  // wasm-only gadgets need no toolchain, but ig requires eBPF too
+        }
+        let report = await probe(request)
+        let work = workDirectory ?? request.outputDirectory.map { URL(fileURLWithPath: $0).standardizedFileURL }
+            ?? URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("gadgetc-build-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let plan = try BuildPlanner(probe: report).plan(request, gadget: gadget, workDirectory: work,
+                                                        keepsWorkDirectory: request.outputDirectory != nil)
+        return (plan, gadget)
+    }
+
+    public func build(_ request: BuildRequest) async throws -> BuildOutcome {
+        let start = ContinuousClock.now
+        // Parse everything the user wrote before any work, so bad input fails fast and touches nothing.
+        let metadata = try GadgetFolder(folder: request.gadgetFolder, buildFilePath: request.buildFile).metadata.map(GadgetMetadata.init(contentsOf:))
+        let reference = try ImageReference(parsing: request.tag ?? defaultTag(request))
+        let created = try GadgetImageContent.creationDate(environment: host.environment)
+
+        let (plan, gadget) = try await plan(request)
+        let arches = plan.toolchains.map(\.arch.rawValue).joined(separator: ", ")
+        observer.note("\(gadget.name): native toolchain for \(arches): clang \(plan.compiler.version) at \(plan.compiler.path), \(plan.compilerReason)")
+        defer { if !plan.keepsWorkDirectory { try? FileManager.default.removeItem(atPath: plan.workDirectory) } }
+        let outputs = try await NativeExecutor(runner: runner, observer: observer).execute(plan)
+
+        if request.validateMetadata {
+            for output in outputs {
+                let problems = MetadataValidator().problems(metadata: metadata, object: output.summary)
+                if !problems.isEmpty {
+                    throw MetadataError.validation(file: gadget.metadata?.lastPathComponent ?? "gadget.yaml", problems: problems)
+                }
+            }
+        }
+        for output in outputs {
+            guard let report = output.verification, !report.allAccepted else { continue }
+            let reasons = report.programs.compactMap { name, verdict -> String? in
+                if case .rejected(let reason, _) = verdict { return "\(name): \(reason)" }
+                return nil
+            }.sorted()
+            throw ExecutionError.step("[\(output.arch)] the kernel verifier rejected the object: \((reasons.isEmpty ? [report.objectFailure ?? "no reason given"] : reasons).joined(separator: "; "))")
+        }
+
+        let content = GadgetImageContent(
+            programs: Dictionary(uniqueKeysWithValues: outputs.map { ($0.arch.rawValue, URL(fileURLWithPath: $0.object)) }),
+            wasm: gadget.wasmModule, metadata: metadata?.bytes,
+            annotations: try metadata.map { try GadgetImageContent.annotations(fromMetadata: $0.bytes) } ?? [:],
+            created: created)
+        let destination = request.ociLayout.map { URL(fileURLWithPath: $0) } ?? OCIImageStore.defaultRoot(environment: host.environment, isRoot: host.isRoot)
+        let built = try OCIImageStore(root: destination).add(content, as: reference)
+
+        return BuildOutcome(
+            gadget: gadget.root.path, image: reference.description, digest: built.indexDigest, destination: destination.path,
+            compiler: plan.compiler,
+            architectures: outputs.map { output in
+                let decision = plan.toolchains.first { $0.arch == output.arch }
+                return BuildOutcome.ArchitectureResult(
+                    arch: output.arch, toolchain: decision?.toolchain ?? .native, reasons: decision?.reasons ?? [],
+                    object: plan.keepsWorkDirectory ? output.object : nil,
+                    programs: output.summary.programs, maps: output.summary.maps.filter { !$0.isInternal },
+                    verification: output.verification)
+            },
+            elapsedMilliseconds: (ContinuousClock.now - start).milliseconds)
+    }
+
+    /// ig names an untagged build after nothing; gadgetc uses the gadget folder's name, tag latest.
+    func defaultTag(_ request: BuildRequest) -> String {
+        URL(fileURLWithPath: request.gadgetFolder).standardizedFileURL.lastPathComponent.lowercased()
+    }
+}

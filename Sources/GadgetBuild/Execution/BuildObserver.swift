@@ -1,0 +1,22 @@
+/// Hears about a build as it runs: progress lines on a terminal, nothing under --json.
+public protocol BuildObserver: Sendable {
+    func jobStarted(_ job: Job)
+    func jobFinished(_ job: Job, milliseconds: Double)
+    /// A compiler's own messages (warnings or errors), verbatim.
+    func diagnostics(_ job: Job, text: String)
+    /// A one-line remark (which toolchain, a fallback, a skipped step).
+    func note(_ text: String)
+}
+
+/// Hears nothing.
+public struct SilentObserver: BuildObserver {
+    public init() {}
+    public func jobStarted(_ job: Job) {}
+    public func jobFinished(_ job: Job, milliseconds: Double) {}
+    public func diagnostics(_ job: Job, text: String) {}
+    public func note(_ text: String) {}
+}
+
+extension Duration {
+    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+}

@@ -1,0 +1,26 @@
+import Foundation
+
+/// Failures while running a plan. Messages are one line (a compiler's own diagnostics are printed
+/// before the error, verbatim).
+public enum ExecutionError: Error, Equatable, CustomStringConvertible {
+    case cannotStart(executable: String, reason: String)
+    case compileFailed(source: String, arch: String, status: Int32)
+    case compilerCrashed(source: String, arch: String, signal: Int32)
+    case missingVmlinux(arch: String, source: String)
+    case step(String)
+
+    public var description: String {
+        switch self {
+        case .cannotStart(let executable, let reason):
+            return "cannot start \(executable): \(reason)"
+        case .compileFailed(let source, let arch, let status):
+            return "compiling \(source) for \(arch) failed (clang exit status \(status)); see clang's messages above"
+        case .compilerCrashed(let source, let arch, let signal):
+            return "clang was killed by signal \(signal) while compiling \(source) for \(arch)"
+        case .missingVmlinux(let arch, let source):
+            return "\(source) includes vmlinux.h but there is none for \(arch): install Inspektor Gadget's headers (/usr/include/gadget/\(arch)/vmlinux.h), pass -I DIR with a folder holding \(arch)'s vmlinux.h, or leave \(arch) out with --arch"
+        case .step(let message):
+            return message
+        }
+    }
+}

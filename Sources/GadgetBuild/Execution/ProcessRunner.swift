@@ -1,0 +1,51 @@
+import Foundation
+import Subprocess
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// The outcome of one finished subprocess. A non-zero status is a normal result, not an error.
+public struct ProcessResult: Sendable, Equatable {
+    public var status: Int32
+    public var signaled: Bool
+    public var standardOutput: String
+    public var standardError: String
+    public var succeeded: Bool { status == 0 && !signaled }
+}
+
+/// Starts processes with an argument array (posix_spawn through swift-subprocess, no shell, no
+/// polling wait) and collects their output.
+public protocol CommandRunning: Sendable {
+    func run(_ argv: [String], workingDirectory: String?) async throws -> ProcessResult
+}
+
+public struct ProcessRunner: CommandRunning {
+    /// Output beyond this is an error from swift-subprocess; clang's diagnostics stay far below it.
+    static let outputLimit = 16 << 20
+
+    public init() {}
+
+    public func run(_ argv: [String], workingDirectory: String? = nil) async throws -> ProcessResult {
+        precondition(!argv.isEmpty, "an argv needs at least the executable")
+        do {
+            let result = try await Subprocess.run(
+                .path(FilePath(argv[0])),
+                arguments: Arguments(Array(argv.dropFirst())),
+                workingDirectory: workingDirectory.map { FilePath($0) },
+                output: .string(limit: Self.outputLimit),
+                error: .string(limit: Self.outputLimit)
+            )
+            let (status, signaled): (Int32, Bool) = switch result.terminationStatus {
+            case .exited(let code): (Int32(code), false)
+            case .signaled(let signal): (Int32(signal), true)
+            }
+            return ProcessResult(
+                status: status, signaled: signaled,
+                standardOutput: result.standardOutput, standardError: result.standardError)
+        } catch {
+            throw ExecutionError.cannotStart(executable: argv[0], reason: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Yams
+
+/// The parts of gadget.yaml that gadgetc reads: identity for the image annotations, and the eBPF params
+/// and data sources it validates against the built object. The file's bytes are packaged unchanged.
+public struct GadgetMetadata: Equatable, Sendable {
+    public var name: String?
+    public var description: String?
+    public var homepageURL: String?
+    public var documentationURL: String?
+    public var sourceURL: String?
+    /// `params.ebpf`: variable name → the user-facing key (nil or empty when the entry lacks one).
+    public var ebpfParams: [String: String?]
+    /// Names under `datasources`.
+    public var dataSources: [String]
+    /// The file exactly as read.
+    public var bytes: Data
+
+    public init(bytes: Data, origin: String) throws {
+        self.bytes = bytes
+        guard let text = String(data: bytes, encoding: .utf8) else {
+            throw MetadataError.invalidYAML(file: origin, reason: "not UTF-8 text")
+        }
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch {
+            throw MetadataError.invalidYAML(file: origin, reason: MetadataError.describe(yamlError: error))
+        }
+        guard let root else {
+            self.ebpfParams = [:]
+            self.dataSources = []
+            return
+        }
+        guard let mapping = root.mapping else { throw MetadataError.notAMapping(file: origin) }
+        name = mapping["name"]?.string
+        description = mapping["description"]?.string
+        homepageURL = mapping["homepageURL"]?.string
+        documentationURL = mapping["documentationURL"]?.string
+        sourceURL = mapping["sourceURL"]?.string
+        var params: [String: String?] = [:]
+        if let ebpf = mapping["params"]?.mapping?["ebpf"]?.mapping {
+            for (variable, entry) in ebpf {
+                guard let variableName = variable.string else { continue }
+                params[variableName] = entry.mapping?["key"]?.string
+            }
+        }
+        ebpfParams = params
+        dataSources = mapping["datasources"]?.mapping?.keys.compactMap(\.string) ?? []
+    }
+
+    public init(contentsOf url: URL) throws {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw MetadataError.unreadable(path: url.path, reason: error.localizedDescription)
+        }
+        try self.init(bytes: data, origin: url.lastPathComponent)
+    }
+}

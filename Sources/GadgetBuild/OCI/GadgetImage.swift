@@ -1,0 +1,158 @@
+import Crypto
+import Foundation
+
+/// A content-addressed blob held in memory until it is written to a layout.
+struct Blob: Equatable, Sendable {
+    let data: Data
+    /// `sha256:<hex>`.
+    let digest: String
+
+    init(_ data: Data) {
+        self.data = data
+        self.digest = Blob.digest(of: data)
+    }
+
+    var size: Int { data.count }
+
+    /// The hex part of the digest, which is the file name under blobs/sha256.
+    var encoded: String { String(digest.dropFirst("sha256:".count)) }
+
+    static func digest(of data: Data) -> String {
+        "sha256:" + SHA256.hash(data: data).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 0x10 ? "0" + hex : hex
+        }.joined()
+    }
+}
+
+/// The documents and blobs of one gadget image, built in memory exactly as ig builds them
+/// (pkg/oci/build.go), so that the same inputs give the same bytes and the same digests as ig.
+///
+/// Per architecture (sorted, as ig sorts them) a manifest
+/// `{schemaVersion, artifactType, config, layers, annotations}` whose config is gadget.yaml (or the
+/// OCI empty descriptor with inline data) carrying the annotations, and whose layers are the eBPF
+/// object and, if any, the wasm module, without annotations. The index lists the manifests with
+/// their platform and carries the first manifest's annotations; its descriptor (what a tag points
+/// to) carries them too. Field order follows the Go structs of image-spec v1.1, maps are sorted by
+/// key, strings are escaped like `encoding/json`.
+struct GadgetImage: Sendable {
+    /// Every blob the image needs, index last; duplicates (shared config, wasm) appear once.
+    let blobs: [Blob]
+    /// The index blob.
+    let index: Blob
+    /// The descriptor of the index, as a tag entry of index.json carries it (before `ref.name`).
+    let indexAnnotations: [String: String]
+    /// Architecture → manifest digest.
+    let manifests: [String: String]
+
+    /// Reads the input files and builds all documents. Reads everything before anything is
+    /// written, so a missing file fails here and leaves every layout untouched.
+    init(_ content: GadgetImageContent) throws {
+        guard !content.programs.isEmpty else { throw OCIError.noPrograms() }
+        let architectures = content.programs.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        for arch in architectures where !GadgetImage.isValidArchitecture(arch) {
+            throw OCIError.invalidArchitecture(arch)
+        }
+
+        var annotations = content.annotations
+        annotations[OCIAnnotation.created] = GadgetImageContent.rfc3339(content.created)
+
+        var blobs: [Blob] = []
+        func add(_ blob: Blob) {
+            if !blobs.contains(where: { $0.digest == blob.digest }) { blobs.append(blob) }
+        }
+
+        let config: JSONValue
+        if let metadata = content.metadata {
+            let blob = Blob(metadata)
+            add(blob)
+            config = GadgetImage.descriptor(mediaType: GadgetMediaType.config, blob: blob, annotations: annotations)
+        } else {
+            let blob = Blob(Data("{}".utf8))
+            add(blob)
+            config = GadgetImage.descriptor(mediaType: OCIMediaType.empty, blob: blob, annotations: annotations,
+                                            inlineData: true)
+        }
+
+        var wasmLayer: JSONValue?
+        if let wasm = content.wasm {
+            let blob = Blob(try GadgetImage.read(wasm, what: "wasm module"))
+            add(blob)
+            wasmLayer = GadgetImage.descriptor(mediaType: GadgetMediaType.wasmProgram, blob: blob)
+        }
+
+        var manifestDescriptors: [JSONValue] = []
+        var manifests: [String: String] = [:]
+        for arch in architectures {
+            let program = Blob(try GadgetImage.read(content.programs[arch]!, what: "\(arch) eBPF object"))
+            add(program)
+            var layers = [GadgetImage.descriptor(mediaType: GadgetMediaType.eBPFProgram, blob: program)]
+            if let wasmLayer { layers.append(wasmLayer) }
+
+            let manifest = JSONValue.object([
+                JSONMember("schemaVersion", .int(2)),
+                JSONMember("artifactType", .string(GadgetMediaType.artifact)),
+                JSONMember("config", config),
+                JSONMember("layers", .array(layers)),
+                JSONMember("annotations", .sortedObject(annotations)),
+            ])
+            let manifestBlob = Blob(manifest.encoded())
+            add(manifestBlob)
+            manifests[arch] = manifestBlob.digest
+            manifestDescriptors.append(GadgetImage.descriptor(
+                mediaType: OCIMediaType.imageManifest, blob: manifestBlob, annotations: annotations,
+                platform: .object([JSONMember("architecture", .string(arch)), JSONMember("os", .string("linux"))])))
+        }
+
+        let index = JSONValue.object([
+            JSONMember("schemaVersion", .int(2)),
+            JSONMember("mediaType", .string(OCIMediaType.imageIndex)),
+            JSONMember("manifests", .array(manifestDescriptors)),
+            JSONMember("annotations", .sortedObject(annotations)),
+        ])
+        let indexBlob = Blob(index.encoded())
+        add(indexBlob)
+
+        self.blobs = blobs
+        self.index = indexBlob
+        self.indexAnnotations = annotations
+        self.manifests = manifests
+    }
+
+    /// The index descriptor for index.json, tagged with `refName`.
+    func indexDescriptor(refName: String) -> JSONValue {
+        var annotations = indexAnnotations
+        annotations[OCIAnnotation.refName] = refName
+        return GadgetImage.descriptor(mediaType: OCIMediaType.imageIndex, blob: index, annotations: annotations)
+    }
+
+    /// A descriptor with the members of image-spec v1.1's Go `Descriptor` in their declared order:
+    /// mediaType, digest, size, annotations, data, platform.
+    static func descriptor(mediaType: String, blob: Blob, annotations: [String: String] = [:],
+                           inlineData: Bool = false, platform: JSONValue? = nil) -> JSONValue {
+        var members = [
+            JSONMember("mediaType", .string(mediaType)),
+            JSONMember("digest", .string(blob.digest)),
+            JSONMember("size", .int(blob.size)),
+        ]
+        if !annotations.isEmpty { members.append(JSONMember("annotations", .sortedObject(annotations))) }
+        if inlineData { members.append(JSONMember("data", .string(blob.data.base64EncodedString()))) }
+        if let platform { members.append(JSONMember("platform", platform)) }
+        return .object(members)
+    }
+
+    private static func read(_ url: URL, what: String) throws -> Data {
+        do {
+            return try Data(contentsOf: url)
+        } catch {
+            throw OCIError.unreadableInput(what, url, error)
+        }
+    }
+
+    /// Lowercase letters, digits and '_' (amd64, arm64, riscv64, …).
+    private static func isValidArchitecture(_ arch: String) -> Bool {
+        !arch.isEmpty && arch.utf8.allSatisfy {
+            (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) || $0 == UInt8(ascii: "_")
+        }
+    }
+}

@@ -1,0 +1,19 @@
+import Foundation
+
+/// ig's inter-process lock around read-modify-write of a store's index.json: an exclusive
+/// `flock(2)` on `index.json.lock` in the store root (what ig's gofrs/flock takes on Linux), so
+/// gadgetc and ig serialize against each other. flock locks belong to the open file description,
+/// so two threads of one process that each open the file exclude each other too.
+enum IndexLock {
+    static func withExclusiveLock<T>(in root: URL, _ body: () throws -> T) throws -> T {
+        let url = root.appendingPathComponent(OCILayoutFile.indexLock)
+        let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw OCIError.lockFailed(url, errno: errno) }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw OCIError.lockFailed(url, errno: errno) }
+        }
+        defer { flock(fd, LOCK_UN) }
+        return try body()
+    }
+}

@@ -1,0 +1,272 @@
+import Foundation
+
+/// A gadget image written into a store or layout.
+public struct BuiltImage: Sendable, Hashable, CustomStringConvertible {
+    public var reference: ImageReference
+    /// Digest of the image index (`sha256:…`): what the tag points to.
+    public var indexDigest: String
+    /// Architecture → digest of that architecture's manifest.
+    public var manifests: [String: String]
+
+    /// `REPOSITORY:TAG@DIGEST`, as ig prints it after `Successfully built `.
+    public var description: String {
+        "\(reference.repository):\(reference.tag ?? "")@\(indexDigest)"
+    }
+}
+
+/// An OCI image layout on disk (oci-layout, index.json, blobs/sha256/…), used the way ig uses
+/// its local store: tags are index.json entries named by `org.opencontainers.image.ref.name`
+/// holding the full normalized reference.
+///
+/// The same type writes ig's store (`OCIImageStore.defaultRoot`) and a standalone layout
+/// (`--oci-layout DIR`). Writes are safe against concurrent writers and crashes: blobs go to a
+/// temporary file in blobs/sha256 and are renamed to their digest only when complete (existing
+/// blobs are reused); index.json is changed only under ig's exclusive lock on `index.json.lock`,
+/// written to a temporary file and renamed over the old one. A failure tags nothing; every input
+/// is read before the first write, so a missing input leaves the layout untouched.
+public struct OCIImageStore: Sendable {
+    public let root: URL
+    /// Permissions of folders this store creates: ig creates its store 0700.
+    let directoryMode: mode_t
+
+    /// A layout at `root`, created if absent (folders 0755). An existing folder must be empty or
+    /// already an OCI image layout.
+    public init(root: URL) {
+        self.init(root: root, directoryMode: 0o755)
+    }
+
+    init(root: URL, directoryMode: mode_t) {
+        self.root = root.standardizedFileURL
+        self.directoryMode = directoryMode
+    }
+
+    /// ig's store for this user: folders created 0700, as ig creates them.
+    public static func `default`(environment: [String: String], isRoot: Bool) -> OCIImageStore {
+        OCIImageStore(root: defaultRoot(environment: environment, isRoot: isRoot), directoryMode: 0o700)
+    }
+
+    /// Where ig keeps its store (pkg/oci/local_oci_store.go): /var/lib/ig/oci-store when running as
+    /// root, otherwise $HOME/.ig/oci-store, falling back to the system store when HOME is unset.
+    public static func defaultRoot(environment: [String: String], isRoot: Bool) -> URL {
+        let system = URL(fileURLWithPath: "/var/lib/ig/oci-store", isDirectory: true)
+        guard !isRoot else { return system }
+        guard let home = environment["HOME"], !home.isEmpty else { return system }
+        return URL(fileURLWithPath: home, isDirectory: true).appendingPathComponent(".ig/oci-store", isDirectory: true)
+    }
+
+    private var indexURL: URL { root.appendingPathComponent(OCILayoutFile.index) }
+    private var layoutURL: URL { root.appendingPathComponent(OCILayoutFile.layout) }
+    private var blobsURL: URL {
+        root.appendingPathComponent(OCILayoutFile.blobs, isDirectory: true)
+            .appendingPathComponent(OCILayoutFile.sha256, isDirectory: true)
+    }
+
+    /// Packages `content` and tags it as `reference`, replacing any earlier image of that name.
+    @discardableResult
+    public func add(_ content: GadgetImageContent, as reference: ImageReference) throws -> BuiltImage {
+        guard reference.digest == nil else { throw OCIError.digestReferenceNotTaggable(reference) }
+        let image = try GadgetImage(content)
+
+        try prepareLayout()
+        for blob in image.blobs {
+            try write(blob)
+        }
+        let refName = reference.description
+        try IndexLock.withExclusiveLock(in: root) {
+            let current = try readIndex()
+            let updated = try OCIImageStore.index(current, tagging: image.indexDescriptor(refName: refName), as: refName)
+            try writeDurably(updated.encoded(), to: indexURL, what: "image index")
+        }
+        return BuiltImage(reference: reference, indexDigest: image.index.digest, manifests: image.manifests)
+    }
+
+    /// The index digest tagged `reference`, or nil when the store does not have it. A reference
+    /// with a digest resolves when that exact name is tagged or the digest's blob is present.
+    public func resolve(_ reference: ImageReference) throws -> String? {
+        let index = try IndexLock.withSharedLockIfPossible(in: root) { try readIndex() }
+        let name = reference.description
+        for entry in index?["manifests"]?.arrayValue ?? [] where entry["annotations"]?[OCIAnnotation.refName]?.stringValue == name {
+            return entry["digest"]?.stringValue
+        }
+        if let digest = reference.digest, digest.hasPrefix("sha256:") {
+            let blob = blobsURL.appendingPathComponent(String(digest.dropFirst("sha256:".count)))
+            if FileManager.default.fileExists(atPath: blob.path) { return digest }
+        }
+        return nil
+    }
+
+    // MARK: Layout
+
+    /// Creates the layout if needed, under the index lock so that concurrent first writers agree
+    /// on whether the folder was empty.
+    private func prepareLayout() throws {
+        do {
+            try FileManager.default.createDirectory(
+                at: root, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: NSNumber(value: directoryMode)])
+        } catch {
+            throw OCIError.writeFailed("image layout folder", root, error)
+        }
+        try IndexLock.withExclusiveLock(in: root) {
+            if FileManager.default.fileExists(atPath: layoutURL.path) {
+                try validateLayoutFile()
+            } else {
+                let entries = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+                guard entries.allSatisfy({ $0 == OCILayoutFile.indexLock }) else {
+                    throw OCIError.notAnImageLayout(root)
+                }
+                try createBlobFolder()
+                try writeDurably(OCIImageStore.emptyIndex.encoded(), to: indexURL, what: "image index")
+                let layout = JSONValue.object([JSONMember("imageLayoutVersion", .string(OCILayoutFile.layoutVersion))])
+                try writeDurably(layout.encoded(), to: layoutURL, what: "oci-layout file")
+            }
+            try createBlobFolder()
+        }
+    }
+
+    private func createBlobFolder() throws {
+        do {
+            try FileManager.default.createDirectory(
+                at: blobsURL, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: NSNumber(value: directoryMode)])
+        } catch {
+            throw OCIError.writeFailed("blob folder", blobsURL, error)
+        }
+    }
+
+    private func validateLayoutFile() throws {
+        let data: Data
+        do {
+            data = try Data(contentsOf: layoutURL)
+        } catch {
+            throw OCIError.corruptImageLayout(layoutURL, OCIError.reason(error))
+        }
+        let version: String?
+        do {
+            version = try JSONValue.parse(data)["imageLayoutVersion"]?.stringValue
+        } catch {
+            throw OCIError.corruptImageLayout(layoutURL, "\(error)")
+        }
+        guard version == OCILayoutFile.layoutVersion else {
+            throw OCIError.corruptImageLayout(
+                layoutURL, "imageLayoutVersion is \(version.map { "\"\($0)\"" } ?? "missing"), expected \"1.0.0\"")
+        }
+    }
+
+    private func readIndex() throws -> JSONValue? {
+        let data: Data
+        do {
+            data = try Data(contentsOf: indexURL)
+        } catch let error as NSError where error.domain == NSCocoaErrorDomain
+            && (error.code == NSFileReadNoSuchFileError || error.code == NSFileNoSuchFileError) {
+            return nil
+        } catch {
+            throw OCIError.corruptImageLayout(indexURL, OCIError.reason(error))
+        }
+        do {
+            let index = try JSONValue.parse(data)
+            guard case .object = index else { throw JSONValue.ParseError(description: "it is not a JSON object") }
+            if let manifests = index["manifests"], manifests.arrayValue == nil {
+                throw JSONValue.ParseError(description: "\"manifests\" is not an array")
+            }
+            return index
+        } catch {
+            throw OCIError.corruptImageLayout(indexURL, "\(error)")
+        }
+    }
+
+    static let emptyIndex = JSONValue.object([
+        JSONMember("schemaVersion", .int(2)),
+        JSONMember("mediaType", .string(OCIMediaType.imageIndex)),
+        JSONMember("manifests", .array([])),
+    ])
+
+    /// `index` with `entry` tagged `refName`: the entry that had this name is dropped, the new
+    /// one is appended, every other entry and member is kept as it was.
+    static func index(_ index: JSONValue?, tagging entry: JSONValue, as refName: String) throws -> JSONValue {
+        guard case .object(var members) = index ?? emptyIndex else { return index ?? emptyIndex }
+        let old = (index ?? emptyIndex)["manifests"]?.arrayValue ?? []
+        let kept = old.filter { $0["annotations"]?[OCIAnnotation.refName]?.stringValue != refName }
+        let manifests = JSONValue.array(kept + [entry])
+        if let position = members.firstIndex(where: { $0.key == "manifests" }) {
+            members[position].value = manifests
+        } else {
+            members.append(JSONMember("manifests", manifests))
+        }
+        return .object(members)
+    }
+
+    // MARK: Writing
+
+    /// Writes a blob under its digest unless a complete copy is already there.
+    private func write(_ blob: Blob) throws {
+        let destination = blobsURL.appendingPathComponent(blob.encoded)
+        var status = stat()
+        if lstat(destination.path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, Int(status.st_size) == blob.size {
+            return
+        }
+        try writeDurably(blob.data, to: destination, what: "blob", mode: 0o644)
+    }
+
+    /// Writes `data` to a temporary sibling, flushes it to disk, then renames it over `url`; on
+    /// any failure the temporary file is removed and `url` is left as it was.
+    private func writeDurably(_ data: Data, to url: URL, what: String, mode: mode_t = 0o644) throws {
+        let temporary = AtomicFile.temporarySibling(of: url)
+        do {
+            let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+            guard fd >= 0 else { throw POSIXFailure(code: errno) }
+            var failure: Int32 = 0
+            data.withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let written = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        failure = errno
+                        return
+                    }
+                    offset += written
+                }
+            }
+            if failure == 0, fsync(fd) != 0 { failure = errno }
+            if close(fd) != 0, failure == 0 { failure = errno }
+            if failure != 0 { throw POSIXFailure(code: failure) }
+            try AtomicFile.replace(url, with: temporary)
+        } catch {
+            unlink(temporary.path)
+            throw OCIError.writeFailed(what, url, error)
+        }
+        OCIImageStore.syncDirectory(url.deletingLastPathComponent())
+    }
+
+    /// Makes a rename durable; a failure only weakens crash safety, so it is ignored.
+    private static func syncDirectory(_ url: URL) {
+        let fd = open(url.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+}
+
+/// An errno from a system call, shown through `OCIError.reason`.
+struct POSIXFailure: Error, CustomNSError {
+    let code: Int32
+    static var errorDomain: String { NSPOSIXErrorDomain }
+    var errorCode: Int { Int(code) }
+}
+
+extension IndexLock {
+    /// Runs `body` under a shared lock so it never reads an index.json that ig is rewriting in
+    /// place; without the lock file (no store yet, read-only store) it reads without locking.
+    static func withSharedLockIfPossible<T>(in root: URL, _ body: () throws -> T) throws -> T {
+        let url = root.appendingPathComponent(OCILayoutFile.indexLock)
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return try body() }
+        defer { close(fd) }
+        while flock(fd, LOCK_SH) != 0 {
+            guard errno == EINTR else { return try body() }
+        }
+        defer { flock(fd, LOCK_UN) }
+        return try body()
+    }
+}

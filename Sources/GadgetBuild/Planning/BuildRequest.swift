@@ -1,0 +1,39 @@
+import Foundation
+
+/// Which toolchain builds: `auto` lets the probe decide per arch.
+public enum ToolchainChoice: String, CaseIterable, Codable, Sendable {
+    case auto, native, container
+}
+
+/// What the user asked `gadgetc build` for, independent of the command line that said it.
+public struct BuildRequest: Sendable {
+    public var gadgetFolder: String
+    public var buildFile: String?
+    public var architectures: [Architecture]
+    public var toolchain: ToolchainChoice
+    public var includeDirectories: [String]
+    /// `-t`: the image reference; nil means the gadget folder's name with tag latest, as ig does.
+    public var tag: String?
+    /// `-o`: keep per-arch objects and intermediates here.
+    public var outputDirectory: String?
+    /// `--oci-layout`: write a standalone OCI layout here instead of ig's store.
+    public var ociLayout: String?
+    /// Load every object of the host's arch into the kernel verifier.
+    public var verify: Bool
+    public var validateMetadata: Bool
+
+    public init(gadgetFolder: String, buildFile: String? = nil, architectures: [Architecture] = Architecture.allCases,
+                toolchain: ToolchainChoice = .auto, includeDirectories: [String] = [], tag: String? = nil,
+                outputDirectory: String? = nil, ociLayout: String? = nil, verify: Bool = false, validateMetadata: Bool = true) {
+        self.gadgetFolder = gadgetFolder
+        self.buildFile = buildFile
+        self.architectures = architectures
+        self.toolchain = toolchain
+        self.includeDirectories = includeDirectories
+        self.tag = tag
+        self.outputDirectory = outputDirectory
+        self.ociLayout = ociLayout
+        self.verify = verify
+        self.validateMetadata = validateMetadata
+    }
+}

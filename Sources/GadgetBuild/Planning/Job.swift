@@ -1,0 +1,47 @@
+import Foundation
+
+/// One step of a build, as plain data: what runs, on what, producing what. Planned jobs can be
+/// printed (`--dry-run`) and asserted on without running anything.
+public struct Job: Codable, Hashable, Sendable {
+    public enum Kind: String, Codable, Sendable {
+        /// Write vmlinux.h from the kernel's BTF (in-process, libbpf btf_dump).
+        case generateVmlinux = "generate-vmlinux"
+        /// Compile one eBPF C source for one arch (clang subprocess).
+        case compile
+        /// Link an arch's objects into one (in-process, libbpf bpf_linker).
+        case link
+        /// Open the linked object with libbpf and list its programs, maps and BTF (in-process).
+        case check
+        /// Load the object into the kernel verifier (in-process, on request).
+        case verify
+    }
+
+    public var kind: Kind
+    public var arch: Architecture?
+    /// The command line for subprocess jobs; empty for in-process ones.
+    public var argv: [String]
+    public var workingDirectory: String?
+    public var inputs: [String]
+    public var outputs: [String]
+
+    public init(kind: Kind, arch: Architecture?, argv: [String] = [], workingDirectory: String? = nil, inputs: [String], outputs: [String]) {
+        self.kind = kind
+        self.arch = arch
+        self.argv = argv
+        self.workingDirectory = workingDirectory
+        self.inputs = inputs
+        self.outputs = outputs
+    }
+
+    /// One line for progress output and --dry-run.
+    public var summary: String {
+        let archText = arch.map { "[\($0)] " } ?? ""
+        switch kind {
+        case .compile: return "\(archText)compile \(inputs.first ?? "")"
+        case .generateVmlinux: return "\(archText)generate vmlinux.h from \(inputs.first ?? "")"
+        case .link: return "\(archText)link \(inputs.count) object\(inputs.count == 1 ? "" : "s") with libbpf"
+        case .check: return "\(archText)check \(inputs.first.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "") with libbpf"
+        case .verify: return "\(archText)load into the kernel verifier"
+        }
+    }
+}

@@ -1,0 +1,255 @@
+import Foundation
+
+/// Answers, with reasons, which toolchain can build which architecture on this host.
+public struct HostProbe: Sendable {
+    /// libbpf header version from which no compatibility overlay is needed (the builder image has 1.3.0).
+    public static let builderLibbpfHeaders = (major: 1, minor: 3)
+    static let defaultIncludeRoots = ["/usr/local/include", "/usr/include"]
+
+    let host: HostSystem
+    let cache: CacheLocation?
+    let userIncludeDirectories: [String]
+
+    public init(host: HostSystem, cache: CacheLocation?, userIncludeDirectories: [String] = []) {
+        self.host = host
+        self.cache = cache
+        self.userIncludeDirectories = userIncludeDirectories
+    }
+
+    public func run() async -> ProbeReport {
+        let start = ContinuousClock.now
+        var capabilities: [Capability] = []
+        let hostArch = host.architecture
+
+        // clang
+        let locator = ClangLocator(host: host, cache: cache)
+        let compilers = await locator.discover()
+        let overridden = !(host.environment["GADGETC_CLANG"] ?? "").isEmpty
+        let chosen = ClangLocator.choose(from: compilers, overridden: overridden)
+        capabilities.append(clangCapability(compilers: compilers, chosen: chosen, overridden: overridden))
+
+        // libbpf, linked and headers
+        capabilities.append(Capability(
+            name: "libbpf", found: true, version: host.libbpfVersion,
+            detail: "linked into gadgetc (bpf_linker, object checks, verifier loads, vmlinux.h generation)", required: true))
+        let (libbpfHeaders, compat) = libbpfHeadersCapability()
+        capabilities.append(libbpfHeaders)
+
+        // kernel UAPI headers: the multiarch asm/ folder of the build host
+        let triple = (hostArch ?? .amd64).multiarchTriple
+        let multiarch = "/usr/include/\(triple)"
+        let uapiFound = host.fileExists("\(multiarch)/asm/types.h") && host.fileExists("/usr/include/linux/types.h")
+        capabilities.append(Capability(
+            name: "kernel UAPI headers", found: uapiFound, path: uapiFound ? multiarch : nil,
+            detail: uapiFound ? "asm/types.h for \(triple) and linux/*.h" : "no \(multiarch)/asm/types.h",
+            fix: uapiFound ? nil : "apt-get install linux-libc-dev", required: true))
+
+        // gadget headers
+        let gadgetRoots = gadgetHeaderRoots()
+        let gadgetRoot = gadgetRoots.first { host.fileExists("\($0.path)/gadget/macros.h") }
+        capabilities.append(Capability(
+            name: "gadget headers", found: gadgetRoot != nil, path: gadgetRoot.map { "\($0.path)/gadget" },
+            detail: gadgetRoot.map { "from \($0.origin)" } ?? "none of \(gadgetRoots.map(\.path).joined(separator: ", ")) holds gadget/macros.h",
+            fix: gadgetRoot == nil ? "install Inspektor Gadget's headers to /usr/include/gadget, set IG_SOURCE_PATH, or pass -I DIR" : nil,
+            required: true))
+
+        // vmlinux.h per arch
+        var vmlinux: [String: VmlinuxSource] = [:]
+        for arch in Architecture.allCases {
+            let source = vmlinuxSource(for: arch, hostArch: hostArch, roots: gadgetRoots.map(\.path))
+            if let source { vmlinux[arch.rawValue] = source }
+            capabilities.append(vmlinuxCapability(arch: arch, source: source, hostArch: hostArch))
+        }
+
+        capabilities.append(libclangCapability())
+        let kernel = host.kernelAcceptsBPF()
+        capabilities.append(Capability(
+            name: "kernel BPF loading", found: kernel.accepted, detail: kernel.reason,
+            fix: kernel.accepted ? nil : "run as root or with CAP_BPF+CAP_PERFMON to verify objects with --verify", required: false))
+        capabilities.append(engineCapability())
+
+        let layout = IncludeLayout(
+            multiarchDirectory: multiarch,
+            gadgetHeadersRoot: gadgetRoot.flatMap { Self.defaultIncludeRoots.contains($0.path) ? nil : $0.path },
+            libbpfCompatDirectory: compat,
+            userDirectories: userIncludeDirectories)
+        var report = ProbeReport(
+            gadgetcVersion: GadgetcVersion.string,
+            hostArchitecture: hostArch?.rawValue ?? "unknown",
+            capabilities: capabilities,
+            compilers: chosen.map { pick in [pick.0] + compilers.filter { $0 != pick.0 } } ?? compilers,
+            chosenCompiler: chosen?.0, compilerReason: chosen?.1,
+            includeLayout: layout, vmlinux: vmlinux, decisions: [], elapsedMilliseconds: 0)
+        report.decisions = Architecture.allCases.map { decide($0, report: report) }
+        let elapsed = ContinuousClock.now - start
+        report.elapsedMilliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+        return report
+    }
+
+    /// auto's choice for one arch: native when every required capability is there.
+    func decide(_ arch: Architecture, report: ProbeReport) -> ToolchainDecision {
+        let missing = report.missingRequirements
+        guard missing.isEmpty, let clang = report.chosenCompiler else {
+            return ToolchainDecision(arch: arch, toolchain: .none, reasons: missing + [
+                "the container toolchain is not available in this version of gadgetc",
+            ])
+        }
+        var reasons = ["clang \(clang.version) at \(clang.path) has the BPF target (\(report.compilerReason ?? ""))",
+                       "libbpf headers, kernel UAPI headers and gadget headers found"]
+        if let source = report.vmlinux[arch.rawValue] {
+            reasons.append(source.kind == .file
+                ? "vmlinux.h in \(source.includeDirectory)"
+                : "vmlinux.h will be generated from \(source.btfPath ?? "kernel BTF") on first use")
+        } else {
+            reasons.append("no vmlinux.h for \(arch): gadgets that include it cannot build for \(arch) (install Inspektor Gadget's headers or pass -I)")
+        }
+        return ToolchainDecision(arch: arch, toolchain: .native, reasons: reasons)
+    }
+
+    func clangCapability(compilers: [ClangCompiler], chosen: (ClangCompiler, String)?, overridden: Bool) -> Capability {
+        if let (clang, reason) = chosen {
+            return Capability(name: "clang with BPF target", found: true, path: clang.path, version: clang.version,
+                              detail: reason, required: true)
+        }
+        let seen = compilers.map { "\($0.path) (clang \($0.version), \($0.hasBPFTarget ? "BPF" : "no BPF target"))" }
+        let detail = overridden
+            ? "GADGETC_CLANG=\(host.environment["GADGETC_CLANG"] ?? "") is not a clang with the BPF target"
+            : (seen.isEmpty ? "no clang on PATH, in /usr/lib/llvm-*/bin or beside swiftc" : "none has the BPF target: \(seen.joined(separator: ", "))")
+        return Capability(name: "clang with BPF target", found: false, detail: detail,
+                          fix: overridden ? "point GADGETC_CLANG at a clang with the BPF target" : "apt-get install clang (or clang-16)", required: true)
+    }
+
+    /// Finds bpf/bpf_helpers.h in clang's default folders and reads its version; older than the builder's
+    /// means gadgetc's compatibility overlay goes on the include path.
+    func libbpfHeadersCapability() -> (Capability, String?) {
+        guard let root = Self.defaultIncludeRoots.first(where: { host.fileExists("\($0)/bpf/bpf_helpers.h") }) else {
+            return (Capability(name: "libbpf headers", found: false, detail: "no bpf/bpf_helpers.h in /usr/local/include or /usr/include",
+                               fix: "apt-get install libbpf-dev", required: true), nil)
+        }
+        let version = host.readFile("\(root)/bpf/libbpf_version.h").flatMap { Self.libbpfHeaderVersion(String(decoding: $0, as: UTF8.self)) }
+        let versionText = version.map { "\($0.major).\($0.minor)" }
+        let old = version.map { ($0.major, $0.minor) < Self.builderLibbpfHeaders } ?? true
+        var compat: String?
+        var detail = "bpf/bpf_helpers.h found"
+        if old {
+            if let bundle = bundledDirectory(), host.fileExists("\(bundle)/compat/bpf/bpf_tracing.h") {
+                compat = "\(bundle)/compat"
+                detail += "; older than the builder's 1.3, so gadgetc's compatibility overlay \(bundle)/compat supplies what is missing"
+            } else {
+                detail += "; older than the builder's 1.3 and gadgetc's compatibility overlay was not found: gadgets using BPF_UPROBE and similar will not build"
+            }
+        }
+        return (Capability(name: "libbpf headers", found: true, path: "\(root)/bpf", version: versionText, detail: detail, required: true), compat)
+    }
+
+    static func libbpfHeaderVersion(_ text: String) -> (major: Int, minor: Int)? {
+        func value(_ name: String) -> Int? {
+            for line in text.split(separator: "\n") {
+                let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+                if parts.count >= 3, parts[0] == "#define", parts[1] == name { return Int(parts[2]) }
+            }
+            return nil
+        }
+        guard let major = value("LIBBPF_MAJOR_VERSION"), let minor = value("LIBBPF_MINOR_VERSION") else { return nil }
+        return (major, minor)
+    }
+
+    struct HeaderRoot { var path: String; var origin: String }
+
+    /// Roots that may hold `gadget/…h`, in priority order: -I, IG_SOURCE_PATH/include, the system, gadgetc's own.
+    func gadgetHeaderRoots() -> [HeaderRoot] {
+        var roots = userIncludeDirectories.map { HeaderRoot(path: $0, origin: "-I \($0)") }
+        if let source = host.environment["IG_SOURCE_PATH"], !source.isEmpty {
+            roots.append(HeaderRoot(path: "\(source)/include", origin: "IG_SOURCE_PATH"))
+        }
+        roots.append(HeaderRoot(path: "/usr/include", origin: "the system (/usr/include/gadget)"))
+        if let bundle = bundledDirectory() {
+            roots.append(HeaderRoot(path: "\(bundle)/include", origin: "gadgetc's bundled headers"))
+        }
+        return roots
+    }
+
+    /// gadgetc's `bpf/` folder: `$GADGETC_BPF_DIR`, else found upwards from the executable (a source
+    /// checkout), else `<prefix>/share/gadgetc/bpf`.
+    func bundledDirectory() -> String? {
+        if let dir = host.environment["GADGETC_BPF_DIR"], !dir.isEmpty { return dir }
+        var url = URL(fileURLWithPath: host.realPath("/proc/self/exe")).deletingLastPathComponent()
+        for _ in 0..<5 {
+            for candidate in [url.appendingPathComponent("bpf"), url.appendingPathComponent("share/gadgetc/bpf")]
+            where host.fileExists(candidate.appendingPathComponent("include/gadget/macros.h").path) {
+                return candidate.path
+            }
+            url.deleteLastPathComponent()
+        }
+        return nil
+    }
+
+    func vmlinuxSource(for arch: Architecture, hostArch: Architecture?, roots: [String]) -> VmlinuxSource? {
+        for dir in userIncludeDirectories {
+            for candidate in ["\(dir)/gadget/\(arch)", "\(dir)/\(arch)"] where host.fileExists("\(candidate)/vmlinux.h") {
+                return VmlinuxSource(kind: .file, includeDirectory: candidate)
+            }
+        }
+        for root in roots where host.fileExists("\(root)/gadget/\(arch)/vmlinux.h") {
+            return VmlinuxSource(kind: .file, includeDirectory: "\(root)/gadget/\(arch)")
+        }
+        guard arch == hostArch, let btf = kernelBTFPath() else { return nil }
+        let folder = GeneratedVmlinux.folder(for: arch, btfFingerprint: host.fingerprint(btf) ?? "unknown", cache: cache)
+        if host.fileExists("\(folder.path)/vmlinux.h") {
+            return VmlinuxSource(kind: .file, includeDirectory: folder.path, btfPath: btf)
+        }
+        return VmlinuxSource(kind: .kernelBTF, includeDirectory: folder.path, btfPath: btf)
+    }
+
+    func kernelBTFPath() -> String? {
+        let path = host.environment["GADGETC_KERNEL_BTF"] ?? "/sys/kernel/btf/vmlinux"
+        return host.fileExists(path) ? path : nil
+    }
+
+    func vmlinuxCapability(arch: Architecture, source: VmlinuxSource?, hostArch: Architecture?) -> Capability {
+        let name = "vmlinux.h (\(arch))"
+        guard let source else {
+            let fix = arch == hostArch
+                ? "this kernel has no BTF at /sys/kernel/btf/vmlinux: install Inspektor Gadget's headers or pass -I DIR with \(arch)/vmlinux.h"
+                : "install Inspektor Gadget's headers (/usr/include/gadget/\(arch)/vmlinux.h) or pass -I DIR holding \(arch)/vmlinux.h; gadgets without vmlinux.h still build"
+            return Capability(name: name, found: false, detail: "no vmlinux.h for \(arch)", fix: fix, required: false)
+        }
+        switch source.kind {
+        case .file:
+            let generated = source.btfPath.map { " (generated from \($0))" } ?? ""
+            return Capability(name: name, found: true, path: "\(source.includeDirectory)/vmlinux.h", detail: "on disk\(generated)", required: false)
+        case .kernelBTF:
+            return Capability(name: name, found: true, path: source.btfPath,
+                              detail: "generated in-process from the kernel's BTF on first use and cached in \(source.includeDirectory)", required: false)
+        }
+    }
+
+    /// libclang is optional: gadgetc only reports it (fast checks and structured diagnostics build on it later).
+    func libclangCapability() -> Capability {
+        var dirs = ["/usr/lib/\((host.architecture ?? .amd64).multiarchTriple)", "/usr/lib"]
+        dirs += host.listDirectory("/usr/lib").filter { $0.hasPrefix("llvm-") }.sorted().reversed().map { "/usr/lib/\($0)/lib" }
+        for dir in dirs {
+            let names = host.listDirectory(dir).filter { $0.hasPrefix("libclang") && $0.contains(".so") && !$0.hasPrefix("libclang-cpp") && !$0.hasPrefix("libclang_rt") }
+            if let name = names.sorted().last {
+                return Capability(name: "libclang", found: true, path: "\(dir)/\(name)", detail: "optional; loaded at run time when used", required: false)
+            }
+        }
+        return Capability(name: "libclang", found: false, detail: "optional; not needed to build",
+                          fix: "apt-get install libclang1-16", required: false)
+    }
+
+    /// The engine socket is only reported here; building through it is the container toolchain's job.
+    func engineCapability() -> Capability {
+        var candidates: [String] = []
+        for variable in ["DOCKER_HOST", "CONTAINER_HOST"] {
+            if let value = host.environment[variable], value.hasPrefix("unix://") { candidates.append(String(value.dropFirst(7))) }
+        }
+        candidates += ["/var/run/docker.sock", "/run/podman/podman.sock"]
+        if let runtime = host.environment["XDG_RUNTIME_DIR"] { candidates.append("\(runtime)/podman/podman.sock") }
+        if let socket = candidates.first(where: host.isSocket) {
+            return Capability(name: "container engine", found: true, path: socket, detail: "socket present (the container toolchain is not available in this version)", required: false)
+        }
+        return Capability(name: "container engine", found: false, detail: "no engine socket at \(candidates.joined(separator: ", "))",
+                          fix: "start docker or podman to use the container toolchain", required: false)
+    }
+}

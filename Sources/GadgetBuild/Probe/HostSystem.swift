@@ -1,0 +1,88 @@
+import Foundation
+
+/// Everything the probe asks of the machine, behind one protocol so tests can describe a host as data.
+public protocol HostSystem: Sendable {
+    var environment: [String: String] { get }
+    var architecture: Architecture? { get }
+    var isRoot: Bool { get }
+    func fileExists(_ path: String) -> Bool
+    func isExecutableFile(_ path: String) -> Bool
+    func isSocket(_ path: String) -> Bool
+    func listDirectory(_ path: String) -> [String]
+    func readFile(_ path: String) -> Data?
+    /// The path with symlinks resolved; the path itself when it cannot be resolved.
+    func realPath(_ path: String) -> String
+    /// A cheap identity of a file's current content (size, mtime, inode), nil when it does not exist.
+    func fingerprint(_ path: String) -> String?
+    /// Runs a short command; nil when it cannot start.
+    func run(_ argv: [String]) async -> ProcessResult?
+    /// The version of the libbpf linked into gadgetc.
+    var libbpfVersion: String { get }
+    /// Whether this process may load BPF programs, and why not.
+    func kernelAcceptsBPF() -> (accepted: Bool, reason: String)
+}
+
+/// The machine gadgetc runs on.
+public struct LiveHost: HostSystem {
+    public var environment: [String: String]
+    let runner: CommandRunning
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, runner: CommandRunning = ProcessRunner()) {
+        self.environment = environment
+        self.runner = runner
+    }
+
+    public var architecture: Architecture? { Architecture.host }
+    public var isRoot: Bool { geteuid() == 0 }
+
+    public func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public func isExecutableFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && access(path, X_OK) == 0
+    }
+
+    public func isSocket(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFSOCK
+    }
+
+    public func listDirectory(_ path: String) -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+    }
+
+    public func readFile(_ path: String) -> Data? { FileManager.default.contents(atPath: path) }
+
+    public func realPath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    public func fingerprint(_ path: String) -> String? {
+        FileFingerprint(path: path)?.description
+    }
+
+    public func run(_ argv: [String]) async -> ProcessResult? {
+        try? await runner.run(argv, workingDirectory: nil)
+    }
+}
+
+/// (size, mtime, inode, device) of a file: changes whenever the file is replaced or written.
+public struct FileFingerprint: Codable, Hashable, Sendable, CustomStringConvertible {
+    public var size: Int64
+    public var modifiedNanoseconds: Int64
+    public var inode: UInt64
+    public var device: UInt64
+
+    public init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        size = Int64(info.st_size)
+        modifiedNanoseconds = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        inode = UInt64(info.st_ino)
+        device = UInt64(info.st_dev)
+    }
+
+    public var description: String { "\(size)-\(modifiedNanoseconds)-\(inode)-\(device)" }
+}

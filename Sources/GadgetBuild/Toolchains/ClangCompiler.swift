@@ -1,0 +1,159 @@
+import Foundation
+
+/// A clang driver found on the host, as identified by running it.
+public struct ClangCompiler: Codable, Hashable, Sendable {
+    public var path: String
+    /// The full first line of `clang --version`.
+    public var versionLine: String
+    /// "16.0.6"
+    public var version: String
+    public var major: Int
+    /// Whether `-print-targets` lists the BPF backend.
+    public var hasBPFTarget: Bool
+
+    /// The cache-key identity of the compiler: where it is and exactly which build it is.
+    public var identity: String { "\(path) \(versionLine)" }
+
+    /// Parses `clang --version` output; nil when it is not clang's.
+    public static func parseVersion(_ output: String) -> (line: String, version: String, major: Int)? {
+        guard let line = output.split(separator: "\n").first(where: { $0.contains("clang version ") }) else { return nil }
+        let afterMarker = line.components(separatedBy: "clang version ").last ?? ""
+        let version = String(afterMarker.prefix { $0.isNumber || $0 == "." })
+        guard let major = version.split(separator: ".").first.flatMap({ Int($0) }) else { return nil }
+        return (String(line), version, major)
+    }
+
+    /// Whether `clang -print-targets` output lists `bpf`.
+    public static func listsBPF(_ printTargets: String) -> Bool {
+        printTargets.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("bpf ") }
+    }
+}
+
+/// Finds the clang drivers of a host and picks the one to build with.
+public struct ClangLocator: Sendable {
+    /// The builder image's clang major version: the verifier sees different code from other versions.
+    public static let builderClangMajor = 18
+
+    let host: HostSystem
+    let cache: CacheLocation?
+
+    public init(host: HostSystem, cache: CacheLocation?) {
+        self.host = host
+        self.cache = cache
+    }
+
+    /// Candidate paths in the order they are considered: `$GADGETC_CLANG` alone when set; else `clang`
+    /// and `clang-N` on PATH, Debian's /usr/lib/llvm-N/bin/clang, and the clang beside `swiftc`.
+    public func candidatePaths() -> [String] {
+        if let override = host.environment["GADGETC_CLANG"], !override.isEmpty {
+            return [override.contains("/") ? override : (lookUp(override) ?? override)]
+        }
+        var found: [String] = []
+        let pathDirs = (host.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":").map(String.init)
+        for dir in pathDirs where !dir.isEmpty {
+            let names = host.listDirectory(dir).filter(Self.isClangName).sorted { Self.nameOrder($0) < Self.nameOrder($1) }
+            found += names.map { "\(dir)/\($0)" }.filter(host.isExecutableFile)
+        }
+        for llvm in host.listDirectory("/usr/lib").filter({ $0.hasPrefix("llvm-") }).sorted() {
+            let path = "/usr/lib/\(llvm)/bin/clang"
+            if host.isExecutableFile(path) { found.append(path) }
+        }
+        if let swiftc = lookUp("swiftc") {
+            let beside = URL(fileURLWithPath: host.realPath(swiftc)).deletingLastPathComponent().appendingPathComponent("clang").path
+            if host.isExecutableFile(beside) { found.append(beside) }
+        }
+        // Keep the first path of each real binary.
+        var seen = Set<String>()
+        return found.filter { seen.insert(host.realPath($0)).inserted }
+    }
+
+    /// Identifies every candidate (from the cache when the binary has not changed).
+    public func discover() async -> [ClangCompiler] {
+        let paths = candidatePaths()
+        var known = loadCache()
+        var results: [ClangCompiler] = []
+        var changed = false
+        for path in paths {
+            let fingerprint = host.fingerprint(host.realPath(path))
+            if let fingerprint, let hit = known[path], hit.fingerprint == fingerprint {
+                results.append(hit.compiler)
+                continue
+            }
+            guard let compiler = await identify(path) else { continue }
+            results.append(compiler)
+            if let fingerprint {
+                known[path] = CachedCompiler(fingerprint: fingerprint, compiler: compiler)
+                changed = true
+            }
+        }
+        if changed { saveCache(known) }
+        return results
+    }
+
+    /// Runs the candidate twice: `--version`, then `-print-targets` to verify the BPF backend.
+    public func identify(_ path: String) async -> ClangCompiler? {
+        guard let versionRun = await host.run([path, "--version"]), versionRun.succeeded,
+              let parsed = ClangCompiler.parseVersion(versionRun.standardOutput) else { return nil }
+        let targets = await host.run([path, "-print-targets"])
+        return ClangCompiler(
+            path: path, versionLine: parsed.line, version: parsed.version, major: parsed.major,
+            hasBPFTarget: targets.map { $0.succeeded && ClangCompiler.listsBPF($0.standardOutput) } ?? false)
+    }
+
+    /// The compiler to use, and why. With `$GADGETC_CLANG`, that one or none.
+    public static func choose(from compilers: [ClangCompiler], overridden: Bool) -> (ClangCompiler, String)? {
+        let usable = compilers.filter(\.hasBPFTarget)
+        if overridden {
+            return usable.first.map { ($0, "set by GADGETC_CLANG") }
+        }
+        guard let best = usable.enumerated().min(by: { a, b in
+            let da = abs(a.element.major - builderClangMajor), db = abs(b.element.major - builderClangMajor)
+            if da != db { return da < db }
+            if a.element.major != b.element.major { return a.element.major < b.element.major }  // older on a tie
+            return a.offset < b.offset
+        })?.element else { return nil }
+        let others = usable.filter { $0 != best }.map { "clang \($0.major)" }
+        let also = others.isEmpty ? "" : " (also found: \(others.joined(separator: ", ")))"
+        let reason = best.major == builderClangMajor
+            ? "same major version as the builder image's clang \(builderClangMajor)\(also)"
+            : "nearest to the builder image's clang \(builderClangMajor)\(also), whose code the verifier sees differently; set GADGETC_CLANG to choose another"
+        return (best, reason)
+    }
+
+    static func isClangName(_ name: String) -> Bool {
+        if name == "clang" { return true }
+        guard name.hasPrefix("clang-") else { return false }
+        let suffix = name.dropFirst("clang-".count)
+        return !suffix.isEmpty && suffix.allSatisfy(\.isNumber)
+    }
+
+    static func nameOrder(_ name: String) -> Int { name == "clang" ? 0 : Int(name.dropFirst(6)) ?? 0 }
+
+    func lookUp(_ name: String) -> String? {
+        for dir in (host.environment["PATH"] ?? "").split(separator: ":") {
+            let path = "\(dir)/\(name)"
+            if host.isExecutableFile(path) { return path }
+        }
+        return nil
+    }
+
+    struct CachedCompiler: Codable {
+        var fingerprint: String
+        var compiler: ClangCompiler
+    }
+
+    var cacheFile: URL? { cache?.folder("probe").appendingPathComponent("compilers.json") }
+
+    func loadCache() -> [String: CachedCompiler] {
+        guard let file = cacheFile, let data = try? Data(contentsOf: file),
+              let decoded = try? JSONDecoder().decode([String: CachedCompiler].self, from: data) else { return [:] }
+        return decoded
+    }
+
+    func saveCache(_ entries: [String: CachedCompiler]) {
+        guard let cache, let file = cacheFile, (try? cache.makeFolder("probe")) != nil else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        if let data = try? encoder.encode(entries) { try? AtomicFile.write(data, to: file) }
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import GadgetBuild
+
+struct Doctor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Report what this host can build and which toolchain each architecture would use.",
+        discussion: "Exits non-zero when no architecture can be built on this host."
+    )
+
+    @OptionGroup(title: "Toolchain") var toolchain: ToolchainOptions
+    @OptionGroup(title: "Output") var output: OutputOptions
+
+    func run() async throws {
+        let host = LiveHost()
+        let report = await HostProbe(host: host, cache: CacheLocation(environment: host.environment),
+                                     userIncludeDirectories: toolchain.includeDirectories).run()
+        if output.json {
+            print(try JSONOutput.encode(report))
+        } else {
+            print(DoctorText.render(report))
+        }
+        if !report.decisions.contains(where: { $0.toolchain != .none }) { throw ExitCode.failure }
+    }
+}
+
+/// The human-readable doctor report.
+enum DoctorText {
+    static func render(_ report: ProbeReport) -> String {
+        var lines = ["gadgetc \(report.gadgetcVersion) on \(report.hostArchitecture) (probe took \(String(format: "%.1f", report.elapsedMilliseconds)) ms)", ""]
+        let width = report.capabilities.map(\.name.count).max() ?? 0
+        for capability in report.capabilities {
+            let mark = capability.found ? "found  " : (capability.required ? "MISSING" : "missing")
+            var line = "  \(mark)  \(capability.name.padding(toLength: width, withPad: " ", startingAt: 0))  "
+            line += [capability.version.map { "v\($0)" }, capability.path, capability.detail].compactMap { $0 }.joined(separator: "  ")
+            lines.append(line)
+            if let fix = capability.fix, !capability.found {
+                lines.append("  \(String(repeating: " ", count: 9 + width))  fix: \(fix)")
+            }
+        }
+        if report.compilers.count > 1 {
+            lines.append("")
+            lines.append("clang drivers examined:")
+            for compiler in report.compilers {
+                let chosen = compiler == report.chosenCompiler ? " (chosen)" : ""
+                lines.append("  \(compiler.path)  clang \(compiler.version)  \(compiler.hasBPFTarget ? "BPF target" : "no BPF target")\(chosen)")
+            }
+        }
+        lines.append("")
+        lines.append("--toolchain auto would use:")
+        for decision in report.decisions {
+            lines.append("  \(decision.arch): \(decision.toolchain)")
+            lines += decision.reasons.map { "    - \($0)" }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+enum JSONOutput {
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}

@@ -1,2 +1,0 @@
-import GadgetBuild
-print(GadgetcVersion.string)

@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+@testable import GadgetBuild
+
+@Suite struct PlanningTests {
+    let layout = IncludeLayout(multiarchDirectory: "/usr/include/x86_64-linux-gnu", gadgetHeadersRoot: nil,
+                               libbpfCompatDirectory: nil, userDirectories: [])
+
+    @Test func compileLineIsIgs() {
+        let argv = BuildPlanner.compileArguments(clang: "clang", arch: .amd64, source: "program.bpf.c", output: "amd64.bpf.o",
+                                                 vmlinuxDirectory: "/usr/include/gadget/amd64", layout: layout)
+        #expect(argv.joined(separator: " ") == "clang -target bpf -Wall -g -O2 -I/usr/include/x86_64-linux-gnu -D __TARGET_ARCH_x86 -c program.bpf.c -I /usr/include/gadget/amd64/ -o amd64.bpf.o")
+        let arm = BuildPlanner.compileArguments(clang: "clang", arch: .arm64, source: "program.bpf.c", output: "arm64.bpf.o",
+                                                vmlinuxDirectory: nil, layout: layout)
+        // ig passes the build host's multiarch folder for arm64 too.
+        #expect(arm.joined(separator: " ") == "clang -target bpf -Wall -g -O2 -I/usr/include/x86_64-linux-gnu -D __TARGET_ARCH_arm64 -c program.bpf.c -I /usr/include/gadget/arm64/ -o arm64.bpf.o")
+    }
+
+    @Test func hostFoldersFollowIgsFlags() {
+        let extended = IncludeLayout(multiarchDirectory: "/usr/include/x86_64-linux-gnu", gadgetHeadersRoot: "/opt/gadgetc/bpf/include",
+                                     libbpfCompatDirectory: "/opt/gadgetc/bpf/compat", userDirectories: ["/mine"])
+        let argv = BuildPlanner.compileArguments(clang: "clang", arch: .amd64, source: "program.bpf.c", output: "o",
+                                                 vmlinuxDirectory: "/cache/vmlinux/amd64", layout: extended)
+        #expect(Array(argv.suffix(10)) == ["-I", "/cache/vmlinux/amd64/", "-I", "/mine", "-I", "/opt/gadgetc/bpf/compat",
+                                            "-I", "/opt/gadgetc/bpf/include", "-o", "o"])
+    }
+
+    func folder(sources: [String]) -> GadgetFolder {
+        var folder = try! GadgetFolder(folder: NSTemporaryDirectory())
+        folder.root = URL(fileURLWithPath: "/g/trace")
+        folder.ebpfSources = sources
+        return folder
+    }
+
+    @Test func planPerArchCompileLinkCheck() async throws {
+        let report = await HostProbe(host: FakeHost.debian(), cache: nil).run()
+        let plan = try BuildPlanner(probe: report).plan(
+            BuildRequest(gadgetFolder: "/g/trace", verify: true), gadget: folder(sources: ["program.bpf.c", "maps.bpf.c"]),
+            workDirectory: URL(fileURLWithPath: "/w"), keepsWorkDirectory: false)
+        #expect(plan.jobs.map(\.kind) == [.compile, .compile, .link, .check, .verify, .compile, .compile, .link, .check, .verify])
+        #expect(plan.jobs(.compile).allSatisfy { $0.workingDirectory == "/g/trace" && $0.argv.first == "/usr/bin/clang-16" })
+        #expect(plan.jobs(.compile).map { $0.outputs[0] } == ["/w/amd64/amd64.bpf.o", "/w/amd64/maps.bpf.o", "/w/arm64/arm64.bpf.o", "/w/arm64/maps.bpf.o"])
+        #expect(plan.jobs(.link).first?.inputs == ["/w/amd64/amd64.bpf.o", "/w/amd64/maps.bpf.o"])
+        #expect(plan.programs == ["amd64": "/w/amd64.bpf.o", "arm64": "/w/arm64.bpf.o"])
+    }
+
+    @Test func generatesVmlinuxWhenOnlyBTFExists() async throws {
+        var host = FakeHost.debian()
+        host.files["/usr/include/gadget/amd64/vmlinux.h"] = nil
+        let report = await HostProbe(host: host, cache: CacheLocation(root: URL(fileURLWithPath: "/cache"))).run()
+        let plan = try BuildPlanner(probe: report).plan(
+            BuildRequest(gadgetFolder: "/g/trace", architectures: [.amd64]), gadget: folder(sources: ["program.bpf.c"]),
+            workDirectory: URL(fileURLWithPath: "/w"), keepsWorkDirectory: false)
+        #expect(plan.jobs.first?.kind == .generateVmlinux)
+        let vmlinuxDir = try #require(report.vmlinux["amd64"]).includeDirectory
+        #expect(plan.jobs(.compile).first?.argv.contains("\(vmlinuxDir)/") == true)
+    }
+
+    @Test func containerToolchainIsNotThereYet() async throws {
+        let report = await HostProbe(host: FakeHost.debian(), cache: nil).run()
+        #expect(throws: PlanningError.self) {
+            try BuildPlanner(probe: report).plan(BuildRequest(gadgetFolder: "/g", toolchain: .container), gadget: folder(sources: ["program.bpf.c"]),
+                                                 workDirectory: URL(fileURLWithPath: "/w"), keepsWorkDirectory: false)
+        }
+    }
+
+    @Test func noToolchainListsWhatIsMissing() async throws {
+        let report = await HostProbe(host: FakeHost(), cache: nil).run()
+        do {
+            _ = try BuildPlanner(probe: report).plan(BuildRequest(gadgetFolder: "/g"), gadget: folder(sources: ["program.bpf.c"]),
+                                                     workDirectory: URL(fileURLWithPath: "/w"), keepsWorkDirectory: false)
+            Issue.record("expected an error")
+        } catch let error as PlanningError {
+            #expect(error.description.contains("apt-get install libbpf-dev"))
+        }
+    }
+
+    @Test func architectureLists() throws {
+        #expect(try Architecture.parseList("arm64,amd64") == [.amd64, .arm64])
+        #expect(try Architecture.parseList("x86_64") == [.amd64])
+        #expect(throws: PlanningError.unknownArchitecture("riscv")) { try Architecture.parseList("amd64,riscv") }
+    }
+}

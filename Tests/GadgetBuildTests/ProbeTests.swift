@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+@testable import GadgetBuild
+
+@Suite struct ClangCompilerTests {
+    @Test func parsesVersions() {
+        #expect(ClangCompiler.parseVersion("Debian clang version 16.0.6 (15~deb12u1)\nTarget: x")?.major == 16)
+        #expect(ClangCompiler.parseVersion("clang version 21.0.0 (https://github.com/swiftlang/llvm-project.git abc)")?.version == "21.0.0")
+        #expect(ClangCompiler.parseVersion("gcc (Debian 12.2.0-14) 12.2.0") == nil)
+    }
+
+    @Test func seesTheBPFTarget() {
+        #expect(ClangCompiler.listsBPF("  Registered Targets:\n    bpf        - BPF (host endian)\n"))
+        #expect(!ClangCompiler.listsBPF("  Registered Targets:\n    bpfel      - BPF (little endian)\n    x86-64 - X\n"))
+    }
+
+    func compiler(_ major: Int, bpf: Bool = true) -> ClangCompiler {
+        ClangCompiler(path: "/usr/bin/clang-\(major)", versionLine: "clang version \(major).0.0", version: "\(major).0.0", major: major, hasBPFTarget: bpf)
+    }
+
+    @Test func prefersTheBuilderVersion() {
+        let picked = ClangLocator.choose(from: [compiler(21), compiler(14), compiler(16)], overridden: false)
+        #expect(picked?.0.major == 16)
+        #expect(picked?.1.contains("nearest") == true)
+        #expect(ClangLocator.choose(from: [compiler(21), compiler(18)], overridden: false)?.0.major == 18)
+        #expect(ClangLocator.choose(from: [compiler(19), compiler(17)], overridden: false)?.0.major == 17)
+    }
+
+    @Test func ignoresClangsWithoutBPF() {
+        #expect(ClangLocator.choose(from: [compiler(18, bpf: false), compiler(21)], overridden: false)?.0.major == 21)
+        #expect(ClangLocator.choose(from: [compiler(18, bpf: false)], overridden: false) == nil)
+    }
+}
+
+@Suite struct HostProbeTests {
+    @Test func debianHostBuildsNatively() async {
+        let report = await HostProbe(host: FakeHost.debian(), cache: nil).run()
+        #expect(report.chosenCompiler?.path == "/usr/bin/clang-16")
+        #expect(report.decision(for: .amd64)?.toolchain == .native)
+        #expect(report.decision(for: .arm64)?.toolchain == .native)
+        #expect(report.decision(for: .arm64)?.reasons.contains { $0.contains("no vmlinux.h for arm64") } == true)
+        #expect(report.vmlinux["amd64"]?.includeDirectory == "/usr/include/gadget/amd64")
+        #expect(report.includeLayout?.gadgetHeadersRoot == nil)
+        #expect(report.capability("libbpf headers")?.version == "1.1")
+    }
+
+    @Test func prefersClangNearestTheBuilder() async {
+        var host = FakeHost.debian()
+        host.addClang("/usr/bin/clang", version: "21.0.0")
+        host.addClang("/usr/bin/clang-14", version: "14.0.6")
+        let report = await HostProbe(host: host, cache: nil).run()
+        #expect(report.chosenCompiler?.major == 16)
+        #expect(report.compilers.count == 3)
+        #expect(report.compilers.first?.major == 16)
+    }
+
+    @Test func overrideWins() async {
+        var host = FakeHost.debian()
+        host.addClang("/opt/llvm/bin/clang", version: "21.0.0")
+        host.environment["GADGETC_CLANG"] = "/opt/llvm/bin/clang"
+        let report = await HostProbe(host: host, cache: nil).run()
+        #expect(report.chosenCompiler?.path == "/opt/llvm/bin/clang")
+        #expect(report.compilerReason == "set by GADGETC_CLANG")
+    }
+
+    @Test func overrideWithoutBPFIsMissing() async {
+        var host = FakeHost.debian()
+        host.addClang("/opt/old/clang", version: "10.0.0", bpf: false)
+        host.environment["GADGETC_CLANG"] = "/opt/old/clang"
+        let report = await HostProbe(host: host, cache: nil).run()
+        #expect(report.chosenCompiler == nil)
+        #expect(report.decision(for: .amd64)?.toolchain == ToolchainDecision.Toolchain.none)
+        #expect(report.missingRequirements.first?.contains("GADGETC_CLANG") == true)
+    }
+
+    @Test func bareHostSaysWhatToInstall() async {
+        var host = FakeHost()
+        host.environment["PATH"] = "/usr/bin"
+        let report = await HostProbe(host: host, cache: nil).run()
+        #expect(report.decisions.allSatisfy { $0.toolchain == .none })
+        let missing = report.missingRequirements.joined(separator: "\n")
+        #expect(missing.contains("apt-get install clang"))
+        #expect(missing.contains("apt-get install libbpf-dev"))
+        #expect(missing.contains("apt-get install linux-libc-dev"))
+        #expect(missing.contains("gadget headers"))
+    }
+
+    @Test func gadgetHeaderSearchOrder() async {
+        var host = FakeHost.debian()
+        host.files["/src/ig/include/gadget/macros.h"] = ""
+        host.environment["IG_SOURCE_PATH"] = "/src/ig"
+        var report = await HostProbe(host: host, cache: nil).run()
+        #expect(report.includeLayout?.gadgetHeadersRoot == "/src/ig/include")
+        host.files["/mine/gadget/macros.h"] = ""
+        host.files["/mine/gadget/arm64/vmlinux.h"] = ""
+        report = await HostProbe(host: host, cache: nil, userIncludeDirectories: ["/mine"]).run()
+        #expect(report.includeLayout?.gadgetHeadersRoot == "/mine")
+        #expect(report.vmlinux["arm64"]?.includeDirectory == "/mine/gadget/arm64")
+    }
+
+    @Test func vmlinuxFromKernelBTFForTheHostArchOnly() async {
+        var host = FakeHost.debian()
+        host.files["/usr/include/gadget/amd64/vmlinux.h"] = nil
+        let report = await HostProbe(host: host, cache: CacheLocation(root: URL(fileURLWithPath: "/cache"))).run()
+        #expect(report.vmlinux["amd64"]?.kind == .kernelBTF)
+        #expect(report.vmlinux["amd64"]?.btfPath == "/sys/kernel/btf/vmlinux")
+        #expect(report.vmlinux["arm64"] == nil)
+    }
+
+    @Test func oldLibbpfHeadersGetTheOverlay() async {
+        var host = FakeHost.debian()
+        host.environment["GADGETC_BPF_DIR"] = "/share/bpf"
+        host.files["/share/bpf/compat/bpf/bpf_tracing.h"] = ""
+        var report = await HostProbe(host: host, cache: nil).run()
+        #expect(report.includeLayout?.libbpfCompatDirectory == "/share/bpf/compat")
+        host.files["/usr/include/bpf/libbpf_version.h"] = "#define LIBBPF_MAJOR_VERSION 1\n#define LIBBPF_MINOR_VERSION 3\n"
+        report = await HostProbe(host: host, cache: nil).run()
+        #expect(report.includeLayout?.libbpfCompatDirectory == nil)
+    }
+
+    @Test func reportIsStableJSON() async throws {
+        let report = await HostProbe(host: FakeHost.debian(), cache: nil).run()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let decoded = try JSONDecoder().decode(ProbeReport.self, from: encoder.encode(report))
+        #expect(decoded == report)
+    }
+}
