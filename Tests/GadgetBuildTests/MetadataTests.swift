@@ -136,8 +136,7 @@ import Testing
         let metadata = try GadgetMetadata(bytes: Data(yaml.utf8), origin: "gadget.yaml")
         #expect(metadata.name == "trace exec")
         #expect(metadata.homepageURL == "https://example.com")
-        #expect(metadata.ebpfParams["targ_uid"] == .some("uid"))
-        #expect(metadata.ebpfParams["no_key"] == .some(nil))
+        #expect(metadata.ebpfParams == ["targ_uid": "uid", "no_key": ""])
         #expect(metadata.dataSources == ["exec"])
     }
 

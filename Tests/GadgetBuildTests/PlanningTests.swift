@@ -26,10 +26,7 @@ import Testing
     }
 
     func folder(sources: [String]) -> GadgetFolder {
-        var folder = try! GadgetFolder(folder: NSTemporaryDirectory())
-        folder.root = URL(fileURLWithPath: "/g/trace")
-        folder.ebpfSources = sources
-        return folder
+        GadgetFolder(root: URL(fileURLWithPath: "/g/trace"), ebpfSources: sources)
     }
 
     @Test func planPerArchCompileLinkCheck() async throws {

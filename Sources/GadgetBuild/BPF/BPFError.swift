@@ -53,7 +53,7 @@ public struct BPFError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The line of libbpf's output that says most: the last warning that is not one of libbpf's
     /// generic wrap-ups ("failed to load object …"), which only repeat that something failed.
     static func mostUsefulLine(_ lines: [String]) -> String? {
-        let wrapUps = ["failed to load object", "failed to load: -", "failed to open object", "Error in bpf_object__"]
+        let wrapUps = ["failed to load object", "failed to load: -", "failed to open object"]
         let line = lines.last { line in !wrapUps.contains { line.contains($0) } } ?? lines.last
         return line.map { $0.hasSuffix(".") ? String($0.dropLast()) : $0 }
     }

@@ -122,7 +122,7 @@ public enum BPFVerifier {
             bpf_program__set_log_buf(program, buffer, logCapacity)
             bpf_program__set_log_level(program, logLevel)
         }
-        if buffers.isEmpty && selected == nil {
+        if handle.programs.isEmpty {
             throw BPFError(
                 .load, file: url.path, reason: "contains no BPF programs to load",
                 libbpfMessages: session.collect())

@@ -68,6 +68,12 @@ struct BTFTypes {
             if kind(t) == BTF_KIND_VOLATILE { isVolatile = true }
             current = t.pointee.type
         }
+        // C puts an array's qualifiers on its elements: `const volatile char name[16]` is an
+        // array of const volatile char, and is a parameter just as much.
+        if !(isConst && isVolatile), let t = type(current), kind(t) == BTF_KIND_ARRAY, let array = btf_array(t) {
+            let element = stripModifiers(array.pointee.type)
+            return (isConst || element.isConst, isVolatile || element.isVolatile, current)
+        }
         return (isConst, isVolatile, current)
     }
 

@@ -15,7 +15,7 @@ public struct ProcessResult: Sendable, Equatable {
     public var succeeded: Bool { status == 0 && !signaled }
 }
 
-/// Starts processes with an argument array (posix_spawn through swift-subprocess, no shell, no
+/// Starts processes with an argument array (a bare name is looked up on PATH) (posix_spawn through swift-subprocess, no shell, no
 /// polling wait) and collects their output.
 public protocol CommandRunning: Sendable {
     func run(_ argv: [String], workingDirectory: String?) async throws -> ProcessResult
@@ -31,7 +31,7 @@ public struct ProcessRunner: CommandRunning {
         precondition(!argv.isEmpty, "an argv needs at least the executable")
         do {
             let result = try await Subprocess.run(
-                .path(FilePath(argv[0])),
+                argv[0].contains("/") ? .path(FilePath(argv[0])) : .name(argv[0]),
                 arguments: Arguments(Array(argv.dropFirst())),
                 workingDirectory: workingDirectory.map { FilePath($0) },
                 output: .string(limit: Self.outputLimit),

@@ -19,6 +19,16 @@ public struct GadgetFolder: Equatable, Sendable {
     /// Display name of the folder for messages: its last path component.
     public var name: String { root.lastPathComponent }
 
+    init(root: URL, buildFile: URL? = nil, configuration: BuildFile = BuildFile(), ebpfSources: [String],
+         metadata: URL? = nil, wasmModule: URL? = nil) {
+        self.root = root
+        self.buildFile = buildFile
+        self.configuration = configuration
+        self.ebpfSources = ebpfSources
+        self.metadata = metadata
+        self.wasmModule = wasmModule
+    }
+
     /// Reads `folder`, with `buildFilePath` (`-f`) overriding `<folder>/build.yaml`.
     public init(folder: String, buildFilePath: String? = nil, fileManager: FileManager = .default) throws {
         let cwd = URL(fileURLWithPath: fileManager.currentDirectoryPath)

@@ -9,8 +9,8 @@ public struct GadgetMetadata: Equatable, Sendable {
     public var homepageURL: String?
     public var documentationURL: String?
     public var sourceURL: String?
-    /// `params.ebpf`: variable name → the user-facing key (nil or empty when the entry lacks one).
-    public var ebpfParams: [String: String?]
+    /// `params.ebpf`: variable name → the user-facing key ("" when the entry lacks one).
+    public var ebpfParams: [String: String]
     /// Names under `datasources`.
     public var dataSources: [String]
     /// The file exactly as read.
@@ -36,11 +36,11 @@ public struct GadgetMetadata: Equatable, Sendable {
         homepageURL = mapping["homepageURL"]?.string
         documentationURL = mapping["documentationURL"]?.string
         sourceURL = mapping["sourceURL"]?.string
-        var params: [String: String?] = [:]
+        var params: [String: String] = [:]
         if let ebpf = mapping["params"]?.mapping?["ebpf"]?.mapping {
             for (variable, entry) in ebpf {
                 guard let variableName = variable.string else { continue }
-                params[variableName] = entry.mapping?["key"]?.string
+                params[variableName] = entry.mapping?["key"]?.string ?? ""
             }
         }
         ebpfParams = params

@@ -10,7 +10,7 @@ public struct MetadataValidator: Sendable {
         if let metadata {
             for (variable, key) in metadata.ebpfParams.sorted(by: { $0.key < $1.key }) {
                 problems += paramProblems(variable, object: object)
-                if (key ?? "").isEmpty { problems.append("param '\(variable)' has no key") }
+                if key.isEmpty { problems.append("param '\(variable)' has no key") }
             }
         }
         for marker in object.variables.map(\.name) {

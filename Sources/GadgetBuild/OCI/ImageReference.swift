@@ -14,7 +14,8 @@ import Foundation
 ///     reg:5000/x/y:t        → reg:5000/x/y:t
 ///     foo@sha256:<64 hex>   → ghcr.io/inspektor-gadget/gadget/foo@sha256:<64 hex>   (no tag added)
 public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
-    /// The registry host, with its port if any: `ghcr.io`, `localhost:5000`.
+    /// The registry host, with its port if any: `ghcr.io`, `localhost:5000` (empty in the rare
+    /// name whose first component is neither a host nor the default registry, e.g. `a_b.c/d`).
     public var domain: String
     /// The full repository name including the domain: `ghcr.io/inspektor-gadget/gadget/foo`.
     public var repository: String
@@ -72,8 +73,13 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
             path = nameAndTag[..<colon]
         }
 
-        guard ImageReference.isValidDomain(domain) else {
-            throw OCIError.invalidReference(text, reason: "\"\(domain)\" is not a valid registry host[:port]")
+        if !ImageReference.isValidDomain(domain) {
+            // Like the reference grammar: what is not a host may still be the first path component.
+            guard ImageReference.isValidPath(Substring(domain + "/" + path)) else {
+                throw OCIError.invalidReference(text, reason: "\"\(domain)\" is not a valid registry host[:port]")
+            }
+            path = Substring(domain + "/" + path)
+            domain = ""
         }
         guard ImageReference.isValidPath(path) else {
             throw OCIError.invalidReference(
@@ -88,7 +94,7 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
             throw OCIError.invalidReference(
                 text, reason: "\"\(digest)\" is not a valid digest (sha256: followed by 64 lowercase hex digits)")
         }
-        let repository = domain + "/" + path
+        let repository = domain.isEmpty ? String(path) : domain + "/" + path
         guard repository.utf8.count <= 255 else {
             throw OCIError.invalidReference(text, reason: "the repository name is longer than 255 characters")
         }

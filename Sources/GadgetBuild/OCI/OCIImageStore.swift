@@ -100,6 +100,10 @@ public struct OCIImageStore: Sendable {
     /// Creates the layout if needed, under the index lock so that concurrent first writers agree
     /// on whether the folder was empty.
     private func prepareLayout() throws {
+        // Refuse a foreign folder before putting a lock file into it; checked again under the lock.
+        if !FileManager.default.fileExists(atPath: layoutURL.path), !isEmptyFolderOrMissing() {
+            throw OCIError.notAnImageLayout(root)
+        }
         do {
             try FileManager.default.createDirectory(
                 at: root, withIntermediateDirectories: true,
@@ -111,16 +115,28 @@ public struct OCIImageStore: Sendable {
             if FileManager.default.fileExists(atPath: layoutURL.path) {
                 try validateLayoutFile()
             } else {
-                let entries = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
-                guard entries.allSatisfy({ $0 == OCILayoutFile.indexLock }) else {
-                    throw OCIError.notAnImageLayout(root)
-                }
+                guard isEmptyFolderOrMissing() else { throw OCIError.notAnImageLayout(root) }
                 try createBlobFolder()
-                try writeDurably(OCIImageStore.emptyIndex.encoded(), to: indexURL, what: "image index")
+                if !FileManager.default.fileExists(atPath: indexURL.path) {
+                    try writeDurably(OCIImageStore.emptyIndex.encoded(), to: indexURL, what: "image index")
+                }
                 let layout = JSONValue.object([JSONMember("imageLayoutVersion", .string(OCILayoutFile.layoutVersion))])
                 try writeDurably(layout.encoded(), to: layoutURL, what: "oci-layout file")
             }
             try createBlobFolder()
+        }
+    }
+
+    /// True when `root` is absent, empty, or holds only what a layout being created holds (another
+    /// writer's, or an interrupted one's: lock file, index.json, blobs, temporary files).
+    private func isEmptyFolderOrMissing() -> Bool {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: root.path) else {
+            return !FileManager.default.fileExists(atPath: root.path)
+        }
+        let layoutNames = [OCILayoutFile.indexLock, OCILayoutFile.index, OCILayoutFile.blobs, OCILayoutFile.layout]
+        return entries.allSatisfy { name in
+            layoutNames.contains(name)
+                || name.hasPrefix(".\(OCILayoutFile.index).tmp-") || name.hasPrefix(".\(OCILayoutFile.layout).tmp-")
         }
     }
 
@@ -184,8 +200,9 @@ public struct OCIImageStore: Sendable {
     /// `index` with `entry` tagged `refName`: the entry that had this name is dropped, the new
     /// one is appended, every other entry and member is kept as it was.
     static func index(_ index: JSONValue?, tagging entry: JSONValue, as refName: String) throws -> JSONValue {
-        guard case .object(var members) = index ?? emptyIndex else { return index ?? emptyIndex }
-        let old = (index ?? emptyIndex)["manifests"]?.arrayValue ?? []
+        let current = index ?? emptyIndex
+        guard case .object(var members) = current else { return current }
+        let old = current["manifests"]?.arrayValue ?? []
         let kept = old.filter { $0["annotations"]?[OCIAnnotation.refName]?.stringValue != refName }
         let manifests = JSONValue.array(kept + [entry])
         if let position = members.firstIndex(where: { $0.key == "manifests" }) {

@@ -4,13 +4,15 @@ import Testing
 
 /// libbpf error paths that need no compiler and no kernel.
 @Suite("libbpf error paths")
-struct BPFErrorPathTests {
+final class BPFErrorPathTests {
     let directory: URL
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gadgetc-bpf-unit-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
 
     private func file(_ name: String, _ contents: String) throws -> URL {
         let url = directory.appendingPathComponent(name)

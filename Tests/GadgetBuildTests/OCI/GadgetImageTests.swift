@@ -114,7 +114,7 @@ struct GadgetImageTests {
                 "objects, wasm and gadget.yaml are shared; manifests and index change")
     }
 
-    @Test func jsonIsEscapedLikeGoAndKeysSortedByBytes() {
+    @Test func jsonIsEscapedLikeGoAndKeysSortedByBytes() throws {
         let value = JSONValue.object([
             JSONMember("s", .string("a/b <c> & \"q\" \\ \n\t\u{1} \u{2028} é")),
             JSONMember("m", .sortedObject(["b": "1", "B": "2", "a": "3", "é": "4"])),

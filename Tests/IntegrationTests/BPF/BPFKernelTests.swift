@@ -63,6 +63,18 @@ struct BPFKernelTests {
         #expect(report.objectFailure == nil)
     }
 
+    @Test(.enabled(if: geteuid() != 0, "checks the refusal seen without root; running as root"))
+    func withoutRootTheVerifierLoadSaysWhy() throws {
+        let directory = try BPFTestBench.makeDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let object = try BPFTestBench.compile(BPFSources.outOfBounds, named: "oob", in: directory)
+        let error = try #require(throws: BPFError.self) { try BPFVerifier.load(object) }
+        print("without root: \(error)")
+        #expect(error.operation == .load)
+        #expect(error.description.contains("CAP_BPF"))
+        #expect(!KernelBPFSupport.probe().accepted)
+    }
+
     @Test(.enabled(if: BPFTestBench.isRoot, "needs root to load BPF programs"))
     func objectLevelFailuresAreNotBlamedOnPrograms() throws {
         let directory = try BPFTestBench.makeDirectory()

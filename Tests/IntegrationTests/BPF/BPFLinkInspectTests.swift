@@ -38,6 +38,21 @@ struct BPFLinkInspectTests {
         let again = directory.appendingPathComponent("again.bpf.o")
         try BPFLinker.link([definitions, uses], into: again)
         #expect(try Data(contentsOf: linked) == Data(contentsOf: again))
+        // Byte-identical to `bpftool gen object`, which runs the same libbpf linker.
+        let bpftool = "/usr/sbin/bpftool"
+        if FileManager.default.isExecutableFile(atPath: bpftool) {
+            let reference = directory.appendingPathComponent("bpftool.o")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: bpftool)
+            process.arguments = ["gen", "object", reference.path, definitions.path, uses.path]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            if process.terminationStatus == 0 {
+                #expect(try Data(contentsOf: reference) == Data(contentsOf: linked), "differs from `bpftool gen object`")
+            }
+        }
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".") }
         #expect(leftovers.isEmpty)
     }
@@ -120,6 +135,29 @@ struct BPFLinkInspectTests {
         #expect(error.operation == .open)
         #expect(error.description.contains("-g"))
         print("no BTF with .maps: \(error)")
+    }
+
+    @Test func parallelLinksGiveIdenticalBytes() async throws {
+        let directory = try BPFTestBench.makeDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let inputs = [
+            try BPFTestBench.compile(BPFSources.definitions, named: "definitions", in: directory),
+            try BPFTestBench.compile(BPFSources.uses, named: "uses", in: directory),
+        ]
+        let reference = directory.appendingPathComponent("reference.o")
+        try BPFLinker.link(inputs, into: reference)
+        let expected = try Data(contentsOf: reference)
+        try await withThrowingTaskGroup(of: Data.self) { group in
+            for arch in ["amd64", "arm64", "amd64-again", "arm64-again"] {
+                group.addTask {
+                    let output = directory.appendingPathComponent("\(arch).bpf.o")
+                    try BPFLinker.link(inputs, into: output)
+                    _ = try BPFObjectInspector.inspect(output)
+                    return try Data(contentsOf: output)
+                }
+            }
+            for try await bytes in group { #expect(bytes == expected) }
+        }
     }
 
     @Test func concurrentInspectionsKeepTheirOwnMessages() async throws {

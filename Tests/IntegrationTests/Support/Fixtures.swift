@@ -1,0 +1,53 @@
+import Foundation
+@testable import GadgetBuild
+
+/// Paths and helpers shared by the integration tests, which run the real clang, libbpf, kernel and
+/// the real gadgetc binary.
+enum Fixtures {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static let samples = repository.appendingPathComponent("bpf/gadgets")
+    static let testdata = repository.appendingPathComponent("bpf/testdata")
+
+    static var sampleNames: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: samples.path)) ?? [])
+            .filter { FileManager.default.fileExists(atPath: samples.appendingPathComponent("\($0)/program.bpf.c").path) }
+            .sorted()
+    }
+
+    /// The gadgetc executable built beside the test bundle.
+    static var gadgetc: String {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("gadgetc").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir.deleteLastPathComponent()
+        }
+        return repository.appendingPathComponent(".build/debug/gadgetc").path
+    }
+
+    static var isRoot: Bool { geteuid() == 0 }
+
+    static func temporaryDirectory(_ label: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("gadgetc-it-\(label)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Runs a command to completion.
+    static func run(_ argv: [String], in directory: String? = nil, environment: [String: String] = [:]) async throws -> ProcessResult {
+        if environment.isEmpty { return try await ProcessRunner().run(argv, workingDirectory: directory) }
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { $1 }
+        return try await ProcessRunner().run(["/usr/bin/env"] + env.map { "\($0)=\($1)" } + argv, workingDirectory: directory)
+    }
+
+    /// Every file below `url`, relative paths, sorted.
+    static func files(under url: URL) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: url.path) else { return [] }
+        return walker.compactMap { $0 as? String }.filter {
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }.sorted()
+    }
+}
