@@ -13,8 +13,8 @@ struct Build: AsyncParsableCommand {
         """
     )
 
-    @Argument(help: ArgumentHelp("The gadget folder (program.bpf.c, gadget.yaml, optional build.yaml).", valueName: "dir"))
-    var folder: String = "."
+    @Argument(help: ArgumentHelp("Gadget folders (program.bpf.c, gadget.yaml, optional build.yaml), or folders of gadget folders.", valueName: "dir"))
+    var folders: [String] = ["."]
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Path to build.yaml (default: DIR/build.yaml).", valueName: "file"))
     var file: String?
@@ -51,11 +51,21 @@ struct Build: AsyncParsableCommand {
     @Flag(help: "Print the plan (every command line) without running it.")
     var dryRun = false
 
+    @Option(name: .customShort("j"), help: ArgumentHelp("Run at most this many compiles at once, across all gadgets (default: the number of cores).", valueName: "n"))
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "Neither read nor write the build cache.")
+    var noCache = false
+
     @OptionGroup(title: "Output") var outputOptions: OutputOptions
 
     func validate() throws {
         if local && toolchain == .container {
             throw ValidationError("--local and --toolchain container contradict each other; pick one")
+        }
+        if jobs < 1 { throw ValidationError("-j must be at least 1") }
+        if folders.count > 1 && tag != nil {
+            throw ValidationError("-t names one image; build one gadget at a time to tag it, or leave -t out to name each after its folder")
         }
         if ociLayout != nil && store != nil {
             throw ValidationError("--oci-layout and --store both name where the image goes; pick one")
@@ -65,28 +75,72 @@ struct Build: AsyncParsableCommand {
     func run() async throws {
         let architectures: [Architecture]
         do { architectures = try Architecture.parseList(arch) } catch { throw ValidationError("\(error)") }
-        let request = BuildRequest(
-            gadgetFolder: folder, buildFile: file, architectures: architectures,
-            toolchain: local ? .native : toolchain, includeDirectories: toolchainOptions.includeDirectories,
-            tag: tag, outputDirectory: output, ociLayout: ociLayout ?? store, verify: verify,
-            validateMetadata: validateMetadata)
-        let observer = TerminalObserver(quiet: outputOptions.json)
-        let driver = BuildDriver(observer: observer)
-        do {
-            if dryRun {
-                let (plan, _) = try await driver.plan(request)
-                print(outputOptions.json ? try JSONOutput.encode(plan) : PlanText.render(plan))
-                return
+        let gadgets = GadgetFolder.expand(folders)
+        let many = gadgets.count > 1
+        let slots = JobSlots(jobs)
+        func request(_ folder: String) -> BuildRequest {
+            BuildRequest(
+                gadgetFolder: folder, buildFile: file, architectures: architectures,
+                toolchain: local ? .native : toolchain, includeDirectories: toolchainOptions.includeDirectories,
+                tag: tag, outputDirectory: output.map { many ? "\($0)/\(URL(fileURLWithPath: folder).lastPathComponent)" : $0 },
+                ociLayout: ociLayout ?? store, verify: verify, validateMetadata: validateMetadata, useCache: !noCache)
+        }
+        func driver(_ folder: String) -> BuildDriver {
+            let name = URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent
+            return BuildDriver(observer: TerminalObserver(quiet: outputOptions.json, prefix: many ? "\(name): " : ""), slots: slots)
+        }
+
+        if dryRun {
+            do {
+                for folder in gadgets {
+                    let (plan, _) = try await driver(folder).plan(request(folder))
+                    print(outputOptions.json ? try JSONOutput.encode(plan) : PlanText.render(plan))
+                }
+            } catch {
+                Terminal.error(error)
+                throw ExitCode.failure
             }
-            let outcome = try await driver.build(request)
-            if outputOptions.json {
-                print(try JSONOutput.encode(outcome))
-            } else {
-                print(outcome.successLine)
+            return
+        }
+
+        // Every gadget builds, concurrently, even when one fails; results print in the order given.
+        let results = await withTaskGroup(of: (Int, Result<BuildOutcome, Error>).self) { group in
+            for (index, folder) in gadgets.enumerated() {
+                group.addTask {
+                    do { return (index, .success(try await driver(folder).build(request(folder)))) } catch { return (index, .failure(error)) }
+                }
             }
-        } catch {
-            Terminal.error(error)
-            throw ExitCode.failure
+            var results = [Result<BuildOutcome, Error>?](repeating: nil, count: gadgets.count)
+            for await (index, result) in group { results[index] = result }
+            return results.compactMap { $0 }
+        }
+        if outputOptions.json {
+            let reports = zip(gadgets, results).map { GadgetResult(folder: $0, result: $1) }
+            print(try many ? JSONOutput.encode(reports) : (try? results[0].get()).map(JSONOutput.encode) ?? JSONOutput.encode(reports[0]))
+        }
+        for (folder, result) in zip(gadgets, results) {
+            switch result {
+            case .success(let outcome):
+                if !outputOptions.json { print(outcome.successLine) }
+            case .failure(let error):
+                Terminal.error(error, prefix: many ? "\(URL(fileURLWithPath: folder).lastPathComponent): " : "")
+            }
+        }
+        if results.contains(where: { if case .failure = $0 { true } else { false } }) { throw ExitCode.failure }
+    }
+}
+
+/// One gadget's entry in `--json` output when several gadgets build.
+struct GadgetResult: Encodable {
+    var folder: String
+    var outcome: BuildOutcome?
+    var error: String?
+
+    init(folder: String, result: Result<BuildOutcome, Error>) {
+        self.folder = folder
+        switch result {
+        case .success(let outcome): self.outcome = outcome
+        case .failure(let error): self.error = Terminal.line(error)
         }
     }
 }
@@ -97,7 +151,7 @@ enum PlanText {
         var lines = ["# \(plan.gadgetFolder): clang \(plan.compiler.version) at \(plan.compiler.path) (\(plan.compilerReason))"]
         for job in plan.jobs {
             lines.append(job.argv.isEmpty
-                ? "# \(job.summary) (in-process) -> \(job.outputs.joined(separator: " "))"
+                ? "# \(job.summary) (in-process)\(job.outputs.isEmpty ? "" : " -> " + job.outputs.joined(separator: " "))"
                 : "(cd \(Terminal.quote(job.workingDirectory ?? ".")) && \(job.argv.map(Terminal.quote).joined(separator: " ")))")
         }
         return lines.joined(separator: "\n")

@@ -7,10 +7,13 @@ enum Terminal {
         FileHandle.standardError.write(Data(text.utf8))
     }
 
-    /// One line, "error: …", from any error (each of gadgetc's error types describes itself in one line).
-    static func error(_ error: Error) {
-        let text = String(describing: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-        writeError("error: \(text)\n")
+    /// The one line an error is shown as (each of gadgetc's error types describes itself in one line).
+    static func line(_ error: Error) -> String {
+        String(describing: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+    }
+
+    static func error(_ error: Error, prefix: String = "") {
+        writeError("error: \(prefix)\(line(error))\n")
     }
 
     /// Quotes an argument for display the way a POSIX shell would read it back.
@@ -24,12 +27,19 @@ enum Terminal {
 /// through verbatim even when quiet, since they are the user's errors.
 struct TerminalObserver: BuildObserver {
     let quiet: Bool
+    /// "gadget: " when several gadgets build at once.
+    var prefix = ""
 
     func jobStarted(_ job: Job) {}
 
     func jobFinished(_ job: Job, milliseconds: Double) {
         guard !quiet else { return }
-        Terminal.writeError("\(job.summary) (\(String(format: "%.0f", milliseconds)) ms)\n")
+        Terminal.writeError("\(prefix)\(job.summary) (\(String(format: "%.0f", milliseconds)) ms)\n")
+    }
+
+    func jobCached(_ job: Job) {
+        guard !quiet else { return }
+        Terminal.writeError("\(prefix)\(job.summary) (cached)\n")
     }
 
     func diagnostics(_ job: Job, text: String) {
@@ -38,6 +48,6 @@ struct TerminalObserver: BuildObserver {
 
     func note(_ text: String) {
         guard !quiet else { return }
-        Terminal.writeError("\(text)\n")
+        Terminal.writeError("\(prefix)\(text)\n")
     }
 }

@@ -21,6 +21,8 @@ public struct BuildOutcome: Codable, Sendable {
     public var compiler: ClangCompiler
     public var architectures: [ArchitectureResult]
     public var elapsedMilliseconds: Double
+    /// gadgetc's own peak resident memory so far (clang excluded), in KiB.
+    public var peakMemoryKiB: Int
 
     /// ig's success line.
     public var successLine: String { "Successfully built \(image)@\(digest)" }
@@ -32,14 +34,17 @@ public struct BuildDriver: Sendable {
     public let host: HostSystem
     public let cache: CacheLocation
     public let observer: BuildObserver
+    /// Bounds the subprocesses of every build this driver runs (`-j`).
+    public let slots: JobSlots
     let runner: CommandRunning
 
     public init(host: HostSystem = LiveHost(), cache: CacheLocation? = nil, observer: BuildObserver = SilentObserver(),
-                runner: CommandRunning = ProcessRunner()) {
+                runner: CommandRunning = ProcessRunner(), slots: JobSlots = JobSlots(ProcessInfo.processInfo.activeProcessorCount)) {
         self.host = host
         self.cache = cache ?? CacheLocation(environment: host.environment)
         self.observer = observer
         self.runner = runner
+        self.slots = slots
     }
 
     public func probe(_ request: BuildRequest) async -> ProbeReport {
@@ -71,7 +76,8 @@ public struct BuildDriver: Sendable {
         let arches = plan.toolchains.map(\.arch.rawValue).joined(separator: ", ")
         observer.note("\(gadget.name): native toolchain for \(arches): clang \(plan.compiler.version) at \(plan.compiler.path), \(plan.compilerReason)")
         defer { if !plan.keepsWorkDirectory { try? FileManager.default.removeItem(atPath: plan.workDirectory) } }
-        let outputs = try await NativeExecutor(runner: runner, observer: observer).execute(plan)
+        let outputs = try await NativeExecutor(runner: runner, observer: observer, slots: slots,
+                                               cache: request.useCache ? openCache() : nil).execute(plan)
 
         if request.validateMetadata {
             for output in outputs {
@@ -95,8 +101,10 @@ public struct BuildDriver: Sendable {
             wasm: gadget.wasmModule, metadata: metadata?.bytes,
             annotations: try metadata.map { try GadgetImageContent.annotations(fromMetadata: $0.bytes) } ?? [:],
             created: created)
-        let destination = request.ociLayout.map { URL(fileURLWithPath: $0) } ?? OCIImageStore.defaultRoot(environment: host.environment, isRoot: host.isRoot)
-        let built = try OCIImageStore(root: destination).add(content, as: reference)
+        let store = request.ociLayout.map { OCIImageStore(root: URL(fileURLWithPath: $0)) }
+            ?? OCIImageStore.defaultStore(environment: host.environment, isRoot: host.isRoot)
+        let built = try store.add(content, as: reference)
+        let destination = store.root
 
         return BuildOutcome(
             gadget: gadget.root.path, image: reference.description, digest: built.indexDigest, destination: destination.path,
@@ -109,7 +117,27 @@ public struct BuildDriver: Sendable {
                     programs: output.summary.programs, maps: output.summary.maps.filter { !$0.isInternal },
                     verification: output.verification)
             },
-            elapsedMilliseconds: (ContinuousClock.now - start).milliseconds)
+            elapsedMilliseconds: (ContinuousClock.now - start).milliseconds,
+            peakMemoryKiB: Self.peakMemoryKiB())
+    }
+
+    static func peakMemoryKiB() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Int(usage.ru_maxrss)
+    }
+
+    /// The shared cache, or nil (with a note) when its folder cannot be used: a build never fails for it.
+    func openCache() -> BuildCache? {
+        do {
+            let buildCache = try BuildCache(location: cache)
+            let observer = self.observer
+            buildCache.onCorruption = { observer.note($0) }
+            return buildCache
+        } catch {
+            observer.note("building without the cache: \(cache.root.path) is not usable (\(error.localizedDescription))")
+            return nil
+        }
     }
 
     /// ig names an untagged build after nothing; gadgetc uses the gadget folder's name, tag latest.

@@ -2,6 +2,8 @@
 public protocol BuildObserver: Sendable {
     func jobStarted(_ job: Job)
     func jobFinished(_ job: Job, milliseconds: Double)
+    /// The job's output came from the cache.
+    func jobCached(_ job: Job)
     /// A compiler's own messages (warnings or errors), verbatim.
     func diagnostics(_ job: Job, text: String)
     /// A one-line remark (which toolchain, a fallback, a skipped step).
@@ -13,6 +15,7 @@ public struct SilentObserver: BuildObserver {
     public init() {}
     public func jobStarted(_ job: Job) {}
     public func jobFinished(_ job: Job, milliseconds: Double) {}
+    public func jobCached(_ job: Job) {}
     public func diagnostics(_ job: Job, text: String) {}
     public func note(_ text: String) {}
 }

@@ -14,13 +14,18 @@ public struct ArchitectureOutput: Codable, Sendable {
 public struct NativeExecutor: Sendable {
     let runner: CommandRunning
     let observer: BuildObserver
-    let parallelism: Int
+    let slots: JobSlots
+    let cache: BuildCache?
+    let compiler: ClangCompiler?
 
     public init(runner: CommandRunning = ProcessRunner(), observer: BuildObserver = SilentObserver(),
-                parallelism: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                slots: JobSlots = JobSlots(ProcessInfo.processInfo.activeProcessorCount), cache: BuildCache? = nil,
+                compiler: ClangCompiler? = nil) {
         self.runner = runner
         self.observer = observer
-        self.parallelism = max(1, parallelism)
+        self.slots = slots
+        self.cache = cache
+        self.compiler = compiler
     }
 
     public func execute(_ plan: BuildPlan) async throws -> [ArchitectureOutput] {
@@ -28,13 +33,13 @@ public struct NativeExecutor: Sendable {
             try FileManager.default.createDirectory(atPath: "\(plan.workDirectory)/\(arch)", withIntermediateDirectories: true)
         }
         for job in plan.jobs(.generateVmlinux) { try await timed(job) { try generateVmlinux(job) } }
-        try await compileAll(plan.jobs(.compile))
+        try await compileAll(plan.jobs(.compile), compiler: plan.compiler)
 
         var outputs: [ArchitectureOutput] = []
         for arch in plan.architectures {
             guard let object = plan.programs[arch.rawValue] else { continue }
             for job in plan.jobs.filter({ $0.arch == arch && $0.kind == .link }) {
-                try await timed(job) { try BPFLinker.link(job.inputs.map(URL.init(fileURLWithPath:)), into: URL(fileURLWithPath: object)) }
+                try await link(job, into: object)
             }
             var summary: BPFObjectSummary?
             for job in plan.jobs.filter({ $0.arch == arch && $0.kind == .check }) {
@@ -68,22 +73,35 @@ public struct NativeExecutor: Sendable {
         try VmlinuxHeader.generate(fromBTF: URL(fileURLWithPath: btf), to: URL(fileURLWithPath: output))
     }
 
-    /// Runs every compile job, at most `parallelism` at once, and fails after all have finished so
-    /// that each arch's diagnostics are seen once.
-    func compileAll(_ jobs: [Job]) async throws {
-        let runner = self.runner, observer = self.observer
+    /// Runs every compile job (cache hits aside), at most as many at once as there are job slots, and
+    /// fails after all have finished so that each arch's diagnostics are seen once.
+    func compileAll(_ jobs: [Job], compiler: ClangCompiler) async throws {
+        let runner = self.runner, observer = self.observer, slots = self.slots, cache = self.cache
         let results = try await withThrowingTaskGroup(of: (Int, ProcessResult).self) { group in
-            var results = [ProcessResult?](repeating: nil, count: jobs.count)
             for (index, job) in jobs.enumerated() {
-                if index >= parallelism, let (done, result) = try await group.next() { results[done] = result }
                 group.addTask {
-                    observer.jobStarted(job)
-                    let start = ContinuousClock.now
-                    let result = try await runner.run(job.argv, workingDirectory: job.workingDirectory)
-                    observer.jobFinished(job, milliseconds: (ContinuousClock.now - start).milliseconds)
+                    let key = BuildCache.compileKey(job: job, compiler: compiler, pch: nil)
+                    if let cache, let object = cache.lookupCompile(key: key) {
+                        try AtomicFile.write(object, to: URL(fileURLWithPath: job.outputs[0]))
+                        observer.jobCached(job)
+                        return (index, ProcessResult(status: 0, signaled: false, standardOutput: "", standardError: ""))
+                    }
+                    let result = try await slots.withSlot {
+                        observer.jobStarted(job)
+                        let start = ContinuousClock.now
+                        let result = try await runner.run(job.argv, workingDirectory: job.workingDirectory)
+                        observer.jobFinished(job, milliseconds: (ContinuousClock.now - start).milliseconds)
+                        return result
+                    }
+                    if result.succeeded, let cache, let depfile = job.depfile,
+                       let text = try? String(contentsOfFile: depfile, encoding: .utf8) {
+                        let dependencies = Depfile.dependencies(text, relativeTo: job.workingDirectory ?? "/")
+                        try? cache.storeCompile(key: key, dependencies: dependencies, objectPath: job.outputs[0])
+                    }
                     return (index, result)
                 }
             }
+            var results = [ProcessResult?](repeating: nil, count: jobs.count)
             while let (index, result) = try await group.next() { results[index] = result }
             return results.compactMap { $0 }
         }
@@ -105,6 +123,21 @@ public struct NativeExecutor: Sendable {
             }
         }
         if let failure { throw failure }
+    }
+
+    /// Links with libbpf, or takes the linked object from the cache when the inputs are the same bytes.
+    func link(_ job: Job, into object: String) async throws {
+        let key: String? = cache.map { _ in
+            BuildCache.linkKey(inputDigests: job.inputs.map { (try? ContentDigest.hex(fileAt: $0)) ?? UUID().uuidString },
+                               libbpfVersion: Libbpf.version)
+        }
+        if let cache, let key, let data = cache.lookup(key: key) {
+            try AtomicFile.write(data, to: URL(fileURLWithPath: object))
+            observer.jobCached(job)
+            return
+        }
+        try await timed(job) { try BPFLinker.link(job.inputs.map(URL.init(fileURLWithPath:)), into: URL(fileURLWithPath: object)) }
+        if let cache, let key { try? cache.store(key: key, objectPath: object) }
     }
 
     func check(object: String, arch: Architecture) throws -> BPFObjectSummary {

@@ -88,6 +88,18 @@ public struct GadgetFolder: Equatable, Sendable {
         ebpfSources = [mainSource] + others
     }
 
+    /// Command-line folders to gadget folders: a folder that holds no gadget files but has gadget
+    /// subfolders stands for those subfolders (sorted); anything else stands for itself.
+    public static func expand(_ folders: [String], fileManager: FileManager = .default) -> [String] {
+        let markers = [BuildFile.defaultEBPFSource, BuildFile.defaultMetadata, "build.yaml"]
+        func isGadget(_ path: String) -> Bool { markers.contains { fileManager.fileExists(atPath: "\(path)/\($0)") } }
+        return folders.flatMap { folder -> [String] in
+            guard !isGadget(folder), let children = try? fileManager.contentsOfDirectory(atPath: folder) else { return [folder] }
+            let gadgets = children.sorted().map { "\(folder)/\($0)" }.filter(isGadget)
+            return gadgets.isEmpty ? [folder] : gadgets
+        }
+    }
+
     /// Resolves `path` against the folder and rejects anything that leaves it (`..`, absolute paths, symlinks out).
     static func inside(_ root: URL, _ path: String, key: String, origin: String) throws -> URL {
         let candidate = URL(fileURLWithPath: path, relativeTo: root).standardizedFileURL

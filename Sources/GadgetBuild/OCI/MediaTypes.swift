@@ -31,6 +31,9 @@ public enum OCIAnnotation {
     public static let source = "org.opencontainers.image.source"
     /// The name of a tagged entry in an image layout's index.json.
     public static let refName = "org.opencontainers.image.ref.name"
+    /// The ig version that built a gadget; ig's runtime warns when it is missing or differs from
+    /// its own version. Set it through `GadgetImageContent.annotations` when targeting an ig release.
+    public static let igBuilderVersion = "io.inspektor-gadget.builder.version"
 }
 
 /// Files and folders of an OCI image layout (image-spec image-layout.md).

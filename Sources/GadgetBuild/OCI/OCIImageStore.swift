@@ -41,7 +41,7 @@ public struct OCIImageStore: Sendable {
     }
 
     /// ig's store for this user: folders created 0700, as ig creates them.
-    public static func `default`(environment: [String: String], isRoot: Bool) -> OCIImageStore {
+    public static func defaultStore(environment: [String: String], isRoot: Bool) -> OCIImageStore {
         OCIImageStore(root: defaultRoot(environment: environment, isRoot: isRoot), directoryMode: 0o700)
     }
 
@@ -65,16 +65,16 @@ public struct OCIImageStore: Sendable {
     @discardableResult
     public func add(_ content: GadgetImageContent, as reference: ImageReference) throws -> BuiltImage {
         guard reference.digest == nil else { throw OCIError.digestReferenceNotTaggable(reference) }
-        let image = try GadgetImage(content)
+        let image = try OCIGadgetImage(content)
 
         try prepareLayout()
         for blob in image.blobs {
             try write(blob)
         }
         let refName = reference.description
-        try IndexLock.withExclusiveLock(in: root) {
+        try OCIIndexLock.withExclusiveLock(in: root) {
             let current = try readIndex()
-            let updated = try OCIImageStore.index(current, tagging: image.indexDescriptor(refName: refName), as: refName)
+            let updated = OCIImageStore.index(current, tagging: image.indexDescriptor(refName: refName), as: refName)
             try writeDurably(updated.encoded(), to: indexURL, what: "image index")
         }
         return BuiltImage(reference: reference, indexDigest: image.index.digest, manifests: image.manifests)
@@ -83,7 +83,7 @@ public struct OCIImageStore: Sendable {
     /// The index digest tagged `reference`, or nil when the store does not have it. A reference
     /// with a digest resolves when that exact name is tagged or the digest's blob is present.
     public func resolve(_ reference: ImageReference) throws -> String? {
-        let index = try IndexLock.withSharedLockIfPossible(in: root) { try readIndex() }
+        let index = try OCIIndexLock.withSharedLockIfPossible(in: root) { try readIndex() }
         let name = reference.description
         for entry in index?["manifests"]?.arrayValue ?? [] where entry["annotations"]?[OCIAnnotation.refName]?.stringValue == name {
             return entry["digest"]?.stringValue
@@ -104,14 +104,8 @@ public struct OCIImageStore: Sendable {
         if !FileManager.default.fileExists(atPath: layoutURL.path), !isEmptyFolderOrMissing() {
             throw OCIError.notAnImageLayout(root)
         }
-        do {
-            try FileManager.default.createDirectory(
-                at: root, withIntermediateDirectories: true,
-                attributes: [.posixPermissions: NSNumber(value: directoryMode)])
-        } catch {
-            throw OCIError.writeFailed("image layout folder", root, error)
-        }
-        try IndexLock.withExclusiveLock(in: root) {
+        try OCIImageStore.makeDirectories(root, mode: directoryMode, what: "image layout folder")
+        try OCIIndexLock.withExclusiveLock(in: root) {
             if FileManager.default.fileExists(atPath: layoutURL.path) {
                 try validateLayoutFile()
             } else {
@@ -120,7 +114,7 @@ public struct OCIImageStore: Sendable {
                 if !FileManager.default.fileExists(atPath: indexURL.path) {
                     try writeDurably(OCIImageStore.emptyIndex.encoded(), to: indexURL, what: "image index")
                 }
-                let layout = JSONValue.object([JSONMember("imageLayoutVersion", .string(OCILayoutFile.layoutVersion))])
+                let layout = OCIJSON.object([OCIJSONMember("imageLayoutVersion", .string(OCILayoutFile.layoutVersion))])
                 try writeDurably(layout.encoded(), to: layoutURL, what: "oci-layout file")
             }
             try createBlobFolder()
@@ -130,9 +124,7 @@ public struct OCIImageStore: Sendable {
     /// True when `root` is absent, empty, or holds only what a layout being created holds (another
     /// writer's, or an interrupted one's: lock file, index.json, blobs, temporary files).
     private func isEmptyFolderOrMissing() -> Bool {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: root.path) else {
-            return !FileManager.default.fileExists(atPath: root.path)
-        }
+        guard let entries = OCIImageStore.entries(of: root) else { return false }
         let layoutNames = [OCILayoutFile.indexLock, OCILayoutFile.index, OCILayoutFile.blobs, OCILayoutFile.layout]
         return entries.allSatisfy { name in
             layoutNames.contains(name)
@@ -141,13 +133,36 @@ public struct OCIImageStore: Sendable {
     }
 
     private func createBlobFolder() throws {
-        do {
-            try FileManager.default.createDirectory(
-                at: blobsURL, withIntermediateDirectories: true,
-                attributes: [.posixPermissions: NSNumber(value: directoryMode)])
-        } catch {
-            throw OCIError.writeFailed("blob folder", blobsURL, error)
+        try OCIImageStore.makeDirectories(blobsURL, mode: directoryMode, what: "blob folder")
+    }
+
+    /// The names in a folder, [] when it does not exist, nil when it cannot be read. Plain
+    /// readdir: entries that other writers rename meanwhile must not make the listing fail.
+    private static func entries(of url: URL) -> [String]? {
+        guard let directory = opendir(url.path) else { return errno == ENOENT ? [] : nil }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
         }
+        return names
+    }
+
+    /// `mkdir -p` that tolerates other writers creating the same folders at the same time.
+    private static func makeDirectories(_ url: URL, mode: mode_t, what: String) throws {
+        if mkdir(url.path, mode) == 0 { return }
+        var code = errno
+        if code == ENOENT, url.path != "/" {
+            try makeDirectories(url.deletingLastPathComponent(), mode: mode, what: what)
+            if mkdir(url.path, mode) == 0 { return }
+            code = errno
+        }
+        var status = stat()
+        if code == EEXIST, stat(url.path, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR { return }
+        throw OCIError.writeFailed(what, url, OCIPOSIXFailure(code: code == EEXIST ? ENOTDIR : code))
     }
 
     private func validateLayoutFile() throws {
@@ -159,7 +174,7 @@ public struct OCIImageStore: Sendable {
         }
         let version: String?
         do {
-            version = try JSONValue.parse(data)["imageLayoutVersion"]?.stringValue
+            version = try OCIJSON.parse(data)["imageLayoutVersion"]?.stringValue
         } catch {
             throw OCIError.corruptImageLayout(layoutURL, "\(error)")
         }
@@ -169,7 +184,7 @@ public struct OCIImageStore: Sendable {
         }
     }
 
-    private func readIndex() throws -> JSONValue? {
+    private func readIndex() throws -> OCIJSON? {
         let data: Data
         do {
             data = try Data(contentsOf: indexURL)
@@ -180,10 +195,10 @@ public struct OCIImageStore: Sendable {
             throw OCIError.corruptImageLayout(indexURL, OCIError.reason(error))
         }
         do {
-            let index = try JSONValue.parse(data)
-            guard case .object = index else { throw JSONValue.ParseError(description: "it is not a JSON object") }
+            let index = try OCIJSON.parse(data)
+            guard case .object = index else { throw OCIJSON.ParseError(description: "it is not a JSON object") }
             if let manifests = index["manifests"], manifests.arrayValue == nil {
-                throw JSONValue.ParseError(description: "\"manifests\" is not an array")
+                throw OCIJSON.ParseError(description: "\"manifests\" is not an array")
             }
             return index
         } catch {
@@ -191,24 +206,24 @@ public struct OCIImageStore: Sendable {
         }
     }
 
-    static let emptyIndex = JSONValue.object([
-        JSONMember("schemaVersion", .int(2)),
-        JSONMember("mediaType", .string(OCIMediaType.imageIndex)),
-        JSONMember("manifests", .array([])),
+    static let emptyIndex = OCIJSON.object([
+        OCIJSONMember("schemaVersion", .int(2)),
+        OCIJSONMember("mediaType", .string(OCIMediaType.imageIndex)),
+        OCIJSONMember("manifests", .array([])),
     ])
 
     /// `index` with `entry` tagged `refName`: the entry that had this name is dropped, the new
     /// one is appended, every other entry and member is kept as it was.
-    static func index(_ index: JSONValue?, tagging entry: JSONValue, as refName: String) throws -> JSONValue {
+    static func index(_ index: OCIJSON?, tagging entry: OCIJSON, as refName: String) -> OCIJSON {
         let current = index ?? emptyIndex
         guard case .object(var members) = current else { return current }
         let old = current["manifests"]?.arrayValue ?? []
         let kept = old.filter { $0["annotations"]?[OCIAnnotation.refName]?.stringValue != refName }
-        let manifests = JSONValue.array(kept + [entry])
+        let manifests = OCIJSON.array(kept + [entry])
         if let position = members.firstIndex(where: { $0.key == "manifests" }) {
             members[position].value = manifests
         } else {
-            members.append(JSONMember("manifests", manifests))
+            members.append(OCIJSONMember("manifests", manifests))
         }
         return .object(members)
     }
@@ -216,7 +231,7 @@ public struct OCIImageStore: Sendable {
     // MARK: Writing
 
     /// Writes a blob under its digest unless a complete copy is already there.
-    private func write(_ blob: Blob) throws {
+    private func write(_ blob: OCIBlob) throws {
         let destination = blobsURL.appendingPathComponent(blob.encoded)
         var status = stat()
         if lstat(destination.path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, Int(status.st_size) == blob.size {
@@ -231,7 +246,7 @@ public struct OCIImageStore: Sendable {
         let temporary = AtomicFile.temporarySibling(of: url)
         do {
             let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-            guard fd >= 0 else { throw POSIXFailure(code: errno) }
+            guard fd >= 0 else { throw OCIPOSIXFailure(code: errno) }
             var failure: Int32 = 0
             data.withUnsafeBytes { buffer in
                 var offset = 0
@@ -247,7 +262,7 @@ public struct OCIImageStore: Sendable {
             }
             if failure == 0, fsync(fd) != 0 { failure = errno }
             if close(fd) != 0, failure == 0 { failure = errno }
-            if failure != 0 { throw POSIXFailure(code: failure) }
+            if failure != 0 { throw OCIPOSIXFailure(code: failure) }
             try AtomicFile.replace(url, with: temporary)
         } catch {
             unlink(temporary.path)
@@ -266,24 +281,8 @@ public struct OCIImageStore: Sendable {
 }
 
 /// An errno from a system call, shown through `OCIError.reason`.
-struct POSIXFailure: Error, CustomNSError {
+struct OCIPOSIXFailure: Error, CustomNSError {
     let code: Int32
     static var errorDomain: String { NSPOSIXErrorDomain }
     var errorCode: Int { Int(code) }
-}
-
-extension IndexLock {
-    /// Runs `body` under a shared lock so it never reads an index.json that ig is rewriting in
-    /// place; without the lock file (no store yet, read-only store) it reads without locking.
-    static func withSharedLockIfPossible<T>(in root: URL, _ body: () throws -> T) throws -> T {
-        let url = root.appendingPathComponent(OCILayoutFile.indexLock)
-        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return try body() }
-        defer { close(fd) }
-        while flock(fd, LOCK_SH) != 0 {
-            guard errno == EINTR else { return try body() }
-        }
-        defer { flock(fd, LOCK_UN) }
-        return try body()
-    }
 }

@@ -44,9 +44,13 @@ public struct BuildPlanner: Sendable {
                 let stem = URL(fileURLWithPath: source).lastPathComponent.replacingOccurrences(of: ".bpf.c", with: "")
                     .replacingOccurrences(of: ".c", with: "")
                 let output = "\(work)/\(arch)/\(index == 0 ? "\(arch).bpf.o" : "\(stem).bpf.o")"
-                let argv = Self.compileArguments(
+                var argv = Self.compileArguments(
                     clang: compiler.path, arch: arch, source: source, output: output,
                     vmlinuxDirectory: vmlinux?.includeDirectory, layout: layout)
+                if request.useCache {
+                    // The depfile lists every file the compile read: the cache's key covers them all.
+                    argv.insert(contentsOf: ["-MD", "-MF", output + ".d"], at: argv.count - 2)
+                }
                 jobs.append(Job(kind: .compile, arch: arch, argv: argv, workingDirectory: gadget.root.path,
                                 inputs: [source], outputs: [output]))
                 objects.append(output)

@@ -21,10 +21,12 @@ public struct BuildRequest: Sendable {
     /// Load every object of the host's arch into the kernel verifier.
     public var verify: Bool
     public var validateMetadata: Bool
+    /// Use the shared build cache (and ask clang for a depfile so that it can).
+    public var useCache: Bool
 
     public init(gadgetFolder: String, buildFile: String? = nil, architectures: [Architecture] = Architecture.allCases,
                 toolchain: ToolchainChoice = .auto, includeDirectories: [String] = [], tag: String? = nil,
-                outputDirectory: String? = nil, ociLayout: String? = nil, verify: Bool = false, validateMetadata: Bool = true) {
+                outputDirectory: String? = nil, ociLayout: String? = nil, verify: Bool = false, validateMetadata: Bool = true, useCache: Bool = true) {
         self.gadgetFolder = gadgetFolder
         self.buildFile = buildFile
         self.architectures = architectures
@@ -35,5 +37,6 @@ public struct BuildRequest: Sendable {
         self.ociLayout = ociLayout
         self.verify = verify
         self.validateMetadata = validateMetadata
+        self.useCache = useCache
     }
 }

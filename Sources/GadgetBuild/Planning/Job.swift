@@ -33,6 +33,12 @@ public struct Job: Codable, Hashable, Sendable {
         self.outputs = outputs
     }
 
+    /// The dependency file a compile writes (`-MF`), if it asks for one.
+    public var depfile: String? {
+        guard let index = argv.firstIndex(of: "-MF"), index + 1 < argv.count else { return nil }
+        return argv[index + 1]
+    }
+
     /// One line for progress output and --dry-run.
     public var summary: String {
         let archText = arch.map { "[\($0)] " } ?? ""

@@ -13,7 +13,8 @@ public struct HostProbe: Sendable {
     public init(host: HostSystem, cache: CacheLocation?, userIncludeDirectories: [String] = []) {
         self.host = host
         self.cache = cache
-        self.userIncludeDirectories = userIncludeDirectories
+        // Compiles run in the gadget's folder: a relative -I must mean what it meant where gadgetc was started.
+        self.userIncludeDirectories = userIncludeDirectories.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
     }
 
     public func run() async -> ProbeReport {

@@ -19,7 +19,7 @@ struct OCIImageStoreTests {
         let built = try store.add(try scratch.content(), as: reference)
 
         #expect(try OCIScratch.json(root.appendingPathComponent("oci-layout")) == .object([
-            JSONMember("imageLayoutVersion", .string("1.0.0")),
+            OCIJSONMember("imageLayoutVersion", .string("1.0.0")),
         ]))
         let entries = try #require(try OCIScratch.json(root.appendingPathComponent("index.json"))["manifests"]?.arrayValue)
         #expect(entries.count == 1)
@@ -38,7 +38,7 @@ struct OCIImageStoreTests {
         #expect(blobs.count == 7, "yaml, wasm, 2 objects, 2 manifests, index, and no temporary files: \(blobs)")
         for name in blobs {
             let data = try Data(contentsOf: root.appendingPathComponent("blobs").appendingPathComponent(name))
-            #expect("sha256/" + Blob(data).encoded == name)
+            #expect("sha256/" + OCIBlob(data).encoded == name)
         }
     }
 
@@ -114,7 +114,7 @@ struct OCIImageStoreTests {
 
         // Occupy the path of the new index blob with a folder, so that its rename fails.
         let content = try scratch.content(created: Date(timeIntervalSince1970: 42))
-        let blocked = try GadgetImage(content).index
+        let blocked = try OCIGadgetImage(content).index
         let blockedPath = store.root.appendingPathComponent("blobs/sha256/" + blocked.encoded)
         try FileManager.default.createDirectory(at: blockedPath.appendingPathComponent("occupied"), withIntermediateDirectories: true)
 

@@ -59,11 +59,11 @@ struct OCIScratch {
         return files.sorted()
     }
 
-    static func json(_ url: URL) throws -> JSONValue {
-        try JSONValue.parse(Data(contentsOf: url))
+    static func json(_ url: URL) throws -> OCIJSON {
+        try OCIJSON.parse(Data(contentsOf: url))
     }
 
-    static func blob(_ layout: URL, _ digest: String) throws -> JSONValue {
+    static func blob(_ layout: URL, _ digest: String) throws -> OCIJSON {
         try json(layout.appendingPathComponent("blobs/sha256/" + digest.dropFirst("sha256:".count)))
     }
 }

@@ -52,7 +52,7 @@ struct OCILayoutToolsTests {
     @Test func igStoreUnderHomeIsReadBySkopeoAfterRetagging() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let store = OCIImageStore.default(environment: ["HOME": scratch.url("home").path], isRoot: false)
+        let store = OCIImageStore.defaultStore(environment: ["HOME": scratch.url("home").path], isRoot: false)
         #expect(store.root.path == scratch.url("home/.ig/oci-store").path)
         let reference = try ImageReference(parsing: "mygadget:dev")
         let old = try store.add(try scratch.content(withMetadata: true, created: 1_000), as: reference)

@@ -9,6 +9,10 @@ enum Fixtures {
     static let samples = repository.appendingPathComponent("bpf/gadgets")
     static let testdata = repository.appendingPathComponent("bpf/testdata")
 
+    /// gadgetc's own gadget headers, passed with -I so that samples build with them even on a host
+    /// that has Inspektor Gadget's headers (which need vmlinux.h) in /usr/include/gadget.
+    static let bundledHeaders = repository.appendingPathComponent("bpf/include").path
+
     static var sampleNames: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: samples.path)) ?? [])
             .filter { FileManager.default.fileExists(atPath: samples.appendingPathComponent("\($0)/program.bpf.c").path) }

@@ -2,14 +2,14 @@ import Crypto
 import Foundation
 
 /// A content-addressed blob held in memory until it is written to a layout.
-struct Blob: Equatable, Sendable {
+struct OCIBlob: Equatable, Sendable {
     let data: Data
     /// `sha256:<hex>`.
     let digest: String
 
     init(_ data: Data) {
         self.data = data
-        self.digest = Blob.digest(of: data)
+        self.digest = OCIBlob.digest(of: data)
     }
 
     var size: Int { data.count }
@@ -35,11 +35,11 @@ struct Blob: Equatable, Sendable {
 /// their platform and carries the first manifest's annotations; its descriptor (what a tag points
 /// to) carries them too. Field order follows the Go structs of image-spec v1.1, maps are sorted by
 /// key, strings are escaped like `encoding/json`.
-struct GadgetImage: Sendable {
+struct OCIGadgetImage: Sendable {
     /// Every blob the image needs, index last; duplicates (shared config, wasm) appear once.
-    let blobs: [Blob]
+    let blobs: [OCIBlob]
     /// The index blob.
-    let index: Blob
+    let index: OCIBlob
     /// The descriptor of the index, as a tag entry of index.json carries it (before `ref.name`).
     let indexAnnotations: [String: String]
     /// Architecture → manifest digest.
@@ -50,67 +50,67 @@ struct GadgetImage: Sendable {
     init(_ content: GadgetImageContent) throws {
         guard !content.programs.isEmpty else { throw OCIError.noPrograms() }
         let architectures = content.programs.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-        for arch in architectures where !GadgetImage.isValidArchitecture(arch) {
+        for arch in architectures where !OCIGadgetImage.isValidArchitecture(arch) {
             throw OCIError.invalidArchitecture(arch)
         }
 
         var annotations = content.annotations
         annotations[OCIAnnotation.created] = GadgetImageContent.rfc3339(content.created)
 
-        var blobs: [Blob] = []
-        func add(_ blob: Blob) {
+        var blobs: [OCIBlob] = []
+        func add(_ blob: OCIBlob) {
             if !blobs.contains(where: { $0.digest == blob.digest }) { blobs.append(blob) }
         }
 
-        let config: JSONValue
+        let config: OCIJSON
         if let metadata = content.metadata {
-            let blob = Blob(metadata)
+            let blob = OCIBlob(metadata)
             add(blob)
-            config = GadgetImage.descriptor(mediaType: GadgetMediaType.config, blob: blob, annotations: annotations)
+            config = OCIGadgetImage.descriptor(mediaType: GadgetMediaType.config, blob: blob, annotations: annotations)
         } else {
-            let blob = Blob(Data("{}".utf8))
+            let blob = OCIBlob(Data("{}".utf8))
             add(blob)
-            config = GadgetImage.descriptor(mediaType: OCIMediaType.empty, blob: blob, annotations: annotations,
+            config = OCIGadgetImage.descriptor(mediaType: OCIMediaType.empty, blob: blob, annotations: annotations,
                                             inlineData: true)
         }
 
-        var wasmLayer: JSONValue?
+        var wasmLayer: OCIJSON?
         if let wasm = content.wasm {
-            let blob = Blob(try GadgetImage.read(wasm, what: "wasm module"))
+            let blob = OCIBlob(try OCIGadgetImage.read(wasm, what: "wasm module"))
             add(blob)
-            wasmLayer = GadgetImage.descriptor(mediaType: GadgetMediaType.wasmProgram, blob: blob)
+            wasmLayer = OCIGadgetImage.descriptor(mediaType: GadgetMediaType.wasmProgram, blob: blob)
         }
 
-        var manifestDescriptors: [JSONValue] = []
+        var manifestDescriptors: [OCIJSON] = []
         var manifests: [String: String] = [:]
         for arch in architectures {
-            let program = Blob(try GadgetImage.read(content.programs[arch]!, what: "\(arch) eBPF object"))
+            let program = OCIBlob(try OCIGadgetImage.read(content.programs[arch]!, what: "\(arch) eBPF object"))
             add(program)
-            var layers = [GadgetImage.descriptor(mediaType: GadgetMediaType.eBPFProgram, blob: program)]
+            var layers = [OCIGadgetImage.descriptor(mediaType: GadgetMediaType.eBPFProgram, blob: program)]
             if let wasmLayer { layers.append(wasmLayer) }
 
-            let manifest = JSONValue.object([
-                JSONMember("schemaVersion", .int(2)),
-                JSONMember("artifactType", .string(GadgetMediaType.artifact)),
-                JSONMember("config", config),
-                JSONMember("layers", .array(layers)),
-                JSONMember("annotations", .sortedObject(annotations)),
+            let manifest = OCIJSON.object([
+                OCIJSONMember("schemaVersion", .int(2)),
+                OCIJSONMember("artifactType", .string(GadgetMediaType.artifact)),
+                OCIJSONMember("config", config),
+                OCIJSONMember("layers", .array(layers)),
+                OCIJSONMember("annotations", .sortedObject(annotations)),
             ])
-            let manifestBlob = Blob(manifest.encoded())
+            let manifestBlob = OCIBlob(manifest.encoded())
             add(manifestBlob)
             manifests[arch] = manifestBlob.digest
-            manifestDescriptors.append(GadgetImage.descriptor(
+            manifestDescriptors.append(OCIGadgetImage.descriptor(
                 mediaType: OCIMediaType.imageManifest, blob: manifestBlob, annotations: annotations,
-                platform: .object([JSONMember("architecture", .string(arch)), JSONMember("os", .string("linux"))])))
+                platform: .object([OCIJSONMember("architecture", .string(arch)), OCIJSONMember("os", .string("linux"))])))
         }
 
-        let index = JSONValue.object([
-            JSONMember("schemaVersion", .int(2)),
-            JSONMember("mediaType", .string(OCIMediaType.imageIndex)),
-            JSONMember("manifests", .array(manifestDescriptors)),
-            JSONMember("annotations", .sortedObject(annotations)),
+        let index = OCIJSON.object([
+            OCIJSONMember("schemaVersion", .int(2)),
+            OCIJSONMember("mediaType", .string(OCIMediaType.imageIndex)),
+            OCIJSONMember("manifests", .array(manifestDescriptors)),
+            OCIJSONMember("annotations", .sortedObject(annotations)),
         ])
-        let indexBlob = Blob(index.encoded())
+        let indexBlob = OCIBlob(index.encoded())
         add(indexBlob)
 
         self.blobs = blobs
@@ -120,24 +120,24 @@ struct GadgetImage: Sendable {
     }
 
     /// The index descriptor for index.json, tagged with `refName`.
-    func indexDescriptor(refName: String) -> JSONValue {
+    func indexDescriptor(refName: String) -> OCIJSON {
         var annotations = indexAnnotations
         annotations[OCIAnnotation.refName] = refName
-        return GadgetImage.descriptor(mediaType: OCIMediaType.imageIndex, blob: index, annotations: annotations)
+        return OCIGadgetImage.descriptor(mediaType: OCIMediaType.imageIndex, blob: index, annotations: annotations)
     }
 
     /// A descriptor with the members of image-spec v1.1's Go `Descriptor` in their declared order:
     /// mediaType, digest, size, annotations, data, platform.
-    static func descriptor(mediaType: String, blob: Blob, annotations: [String: String] = [:],
-                           inlineData: Bool = false, platform: JSONValue? = nil) -> JSONValue {
+    static func descriptor(mediaType: String, blob: OCIBlob, annotations: [String: String] = [:],
+                           inlineData: Bool = false, platform: OCIJSON? = nil) -> OCIJSON {
         var members = [
-            JSONMember("mediaType", .string(mediaType)),
-            JSONMember("digest", .string(blob.digest)),
-            JSONMember("size", .int(blob.size)),
+            OCIJSONMember("mediaType", .string(mediaType)),
+            OCIJSONMember("digest", .string(blob.digest)),
+            OCIJSONMember("size", .int(blob.size)),
         ]
-        if !annotations.isEmpty { members.append(JSONMember("annotations", .sortedObject(annotations))) }
-        if inlineData { members.append(JSONMember("data", .string(blob.data.base64EncodedString()))) }
-        if let platform { members.append(JSONMember("platform", platform)) }
+        if !annotations.isEmpty { members.append(OCIJSONMember("annotations", .sortedObject(annotations))) }
+        if inlineData { members.append(OCIJSONMember("data", .string(blob.data.base64EncodedString()))) }
+        if let platform { members.append(OCIJSONMember("platform", platform)) }
         return .object(members)
     }
 

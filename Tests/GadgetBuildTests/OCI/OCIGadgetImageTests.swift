@@ -7,8 +7,8 @@ struct GadgetImageTests {
     @Test func mediaTypesAndStructureMatchIg() throws {
         let scratch = try OCIScratch()
         defer { scratch.remove() }
-        let image = try GadgetImage(try scratch.content())
-        let index = try JSONValue.parse(image.index.data)
+        let image = try OCIGadgetImage(try scratch.content())
+        let index = try OCIJSON.parse(image.index.data)
 
         #expect(index["schemaVersion"] == .number("2"))
         #expect(index["mediaType"] == .string("application/vnd.oci.image.index.v1+json"))
@@ -22,7 +22,7 @@ struct GadgetImageTests {
             #expect(image.manifests[arch] == digest)
             let manifestBlob = try #require(image.blobs.first { $0.digest == digest })
             #expect(entry["size"] == .int(manifestBlob.size))
-            let manifest = try JSONValue.parse(manifestBlob.data)
+            let manifest = try OCIJSON.parse(manifestBlob.data)
             #expect(manifest["mediaType"] == nil, "ig's manifests carry no mediaType member")
             #expect(manifest["artifactType"] == .string("application/vnd.gadget.v1+binary"))
             #expect(manifest["config"]?["mediaType"] == .string("application/vnd.gadget.config.v1+yaml"))
@@ -39,8 +39,8 @@ struct GadgetImageTests {
     @Test func annotationsComeFromGadgetYAMLAndSitOnConfigManifestsAndIndex() throws {
         let scratch = try OCIScratch()
         defer { scratch.remove() }
-        let image = try GadgetImage(try scratch.content())
-        let expected: JSONValue = .sortedObject([
+        let image = try OCIGadgetImage(try scratch.content())
+        let expected: OCIJSON = .sortedObject([
             "org.opencontainers.image.created": "2023-11-14T22:13:20Z",
             "org.opencontainers.image.title": "trace open",
             "org.opencontainers.image.description": "Trace <open> & openat system calls",
@@ -48,11 +48,11 @@ struct GadgetImageTests {
             "org.opencontainers.image.documentation": "https://inspektor-gadget.io/docs/latest/gadgets/trace_open",
             "org.opencontainers.image.source": "https://github.com/inspektor-gadget/inspektor-gadget/tree/main/gadgets/trace_open",
         ])
-        let index = try JSONValue.parse(image.index.data)
+        let index = try OCIJSON.parse(image.index.data)
         #expect(index["annotations"] == expected)
         for entry in index["manifests"]?.arrayValue ?? [] {
             #expect(entry["annotations"] == expected)
-            let manifest = try JSONValue.parse(image.blobs.first { $0.digest == entry["digest"]?.stringValue }!.data)
+            let manifest = try OCIJSON.parse(image.blobs.first { $0.digest == entry["digest"]?.stringValue }!.data)
             #expect(manifest["annotations"] == expected)
             #expect(manifest["config"]?["annotations"] == expected)
         }
@@ -84,8 +84,8 @@ struct GadgetImageTests {
     @Test func withoutMetadataTheConfigIsTheEmptyDescriptorWithOnlyCreated() throws {
         let scratch = try OCIScratch()
         defer { scratch.remove() }
-        let image = try GadgetImage(try scratch.content(wasm: false, metadata: nil))
-        let program = Blob(Data("\u{7f}ELF amd64 object".utf8))
+        let image = try OCIGadgetImage(try scratch.content(wasm: false, metadata: nil))
+        let program = OCIBlob(Data("\u{7f}ELF amd64 object".utf8))
         let created = #"{"org.opencontainers.image.created":"2023-11-14T22:13:20Z"}"#
         // The exact bytes ig's json.Marshal of ocispec.Manifest gives (struct field order).
         let expected = #"{"schemaVersion":2,"artifactType":"application/vnd.gadget.v1+binary","config":{"#
@@ -103,25 +103,25 @@ struct GadgetImageTests {
     @Test func sameInputsAndDateGiveIdenticalBytes() throws {
         let scratch = try OCIScratch()
         defer { scratch.remove() }
-        let first = try GadgetImage(try scratch.content())
-        let second = try GadgetImage(try scratch.content())
+        let first = try OCIGadgetImage(try scratch.content())
+        let second = try OCIGadgetImage(try scratch.content())
         #expect(first.blobs == second.blobs)
         #expect(first.index.digest == second.index.digest)
 
-        let later = try GadgetImage(try scratch.content(created: Date(timeIntervalSince1970: 1_700_000_001)))
+        let later = try OCIGadgetImage(try scratch.content(created: Date(timeIntervalSince1970: 1_700_000_001)))
         #expect(later.index.digest != first.index.digest)
         #expect(Set(first.blobs.map(\.digest)).intersection(later.blobs.map(\.digest)).count == 4,
                 "objects, wasm and gadget.yaml are shared; manifests and index change")
     }
 
     @Test func jsonIsEscapedLikeGoAndKeysSortedByBytes() throws {
-        let value = JSONValue.object([
-            JSONMember("s", .string("a/b <c> & \"q\" \\ \n\t\u{1} \u{2028} é")),
-            JSONMember("m", .sortedObject(["b": "1", "B": "2", "a": "3", "é": "4"])),
+        let value = OCIJSON.object([
+            OCIJSONMember("s", .string("a/b <c> & \"q\" \\ \n\t\u{1} \u{2028} é")),
+            OCIJSONMember("m", .sortedObject(["b": "1", "B": "2", "a": "3", "é": "4"])),
         ])
         #expect(String(decoding: value.encoded(), as: UTF8.self)
             == #"{"s":"a/b \u003cc\u003e \u0026 \"q\" \\ \n\t\u0001 \u2028 é","m":{"B":"2","a":"3","b":"1","é":"4"}}"#)
-        #expect(try JSONValue.parse(value.encoded()) == value)
+        #expect(try OCIJSON.parse(value.encoded()) == value)
     }
 
     @Test("SOURCE_DATE_EPOCH sets the creation time", arguments: [
@@ -149,11 +149,11 @@ struct GadgetImageTests {
     @Test func contentWithoutProgramsOrWithAMissingFileFails() throws {
         let scratch = try OCIScratch()
         defer { scratch.remove() }
-        #expect { try GadgetImage(GadgetImageContent(programs: [:], annotations: [:], created: Date())) }
+        #expect { try OCIGadgetImage(GadgetImageContent(programs: [:], annotations: [:], created: Date())) }
             throws: { ($0 as? OCIError)?.code == .noPrograms }
         let missing = GadgetImageContent(programs: ["amd64": scratch.root.appendingPathComponent("nope.o")],
                                          annotations: [:], created: Date())
-        #expect { try GadgetImage(missing) } throws: {
+        #expect { try OCIGadgetImage(missing) } throws: {
             guard let error = $0 as? OCIError else { return false }
             return error.code == .unreadableInput && error.description.contains("nope.o")
         }

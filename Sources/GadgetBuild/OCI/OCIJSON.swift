@@ -6,25 +6,25 @@ import Foundation
 /// member order they were built or parsed with, numbers keep their original text, and `encoded()`
 /// writes compact JSON escaped the way Go's `encoding/json` escapes it (which is what ig uses), so
 /// that the same document gives the same digest as ig's. Maps that Go would sort (annotations) are
-/// built with `JSONValue.sortedObject(_:)`, which orders keys by their UTF-8 bytes as Go does.
-indirect enum JSONValue: Equatable, Sendable {
-    case object([JSONMember])
-    case array([JSONValue])
+/// built with `OCIJSON.sortedObject(_:)`, which orders keys by their UTF-8 bytes as Go does.
+indirect enum OCIJSON: Equatable, Sendable {
+    case object([OCIJSONMember])
+    case array([OCIJSON])
     case string(String)
     /// A number kept as its JSON text, so that re-encoding a parsed document does not change it.
     case number(String)
     case bool(Bool)
     case null
 
-    static func int<I: BinaryInteger>(_ value: I) -> JSONValue { .number(String(value)) }
+    static func int<I: BinaryInteger>(_ value: I) -> OCIJSON { .number(String(value)) }
 
     /// An object from a string map, members sorted by the UTF-8 bytes of their keys (Go's map order).
-    static func sortedObject(_ map: [String: String]) -> JSONValue {
+    static func sortedObject(_ map: [String: String]) -> OCIJSON {
         .object(map.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
-            .map { JSONMember($0.key, .string($0.value)) })
+            .map { OCIJSONMember($0.key, .string($0.value)) })
     }
 
-    subscript(key: String) -> JSONValue? {
+    subscript(key: String) -> OCIJSON? {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.key == key }?.value
     }
@@ -34,17 +34,17 @@ indirect enum JSONValue: Equatable, Sendable {
         return nil
     }
 
-    var arrayValue: [JSONValue]? {
+    var arrayValue: [OCIJSON]? {
         if case .array(let values) = self { return values }
         return nil
     }
 }
 
-struct JSONMember: Equatable, Sendable {
+struct OCIJSONMember: Equatable, Sendable {
     var key: String
-    var value: JSONValue
+    var value: OCIJSON
 
-    init(_ key: String, _ value: JSONValue) {
+    init(_ key: String, _ value: OCIJSON) {
         self.key = key
         self.value = value
     }
@@ -52,7 +52,7 @@ struct JSONMember: Equatable, Sendable {
 
 // MARK: - Encoding
 
-extension JSONValue {
+extension OCIJSON {
     /// Compact JSON bytes, escaped like Go's `json.Marshal` (HTML-safe, '/' left alone).
     func encoded() -> Data {
         var out: [UInt8] = []
@@ -67,7 +67,7 @@ extension JSONValue {
             out.append(UInt8(ascii: "{"))
             for (i, member) in members.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                JSONValue.writeString(member.key, to: &out)
+                OCIJSON.writeString(member.key, to: &out)
                 out.append(UInt8(ascii: ":"))
                 member.value.write(to: &out)
             }
@@ -80,7 +80,7 @@ extension JSONValue {
             }
             out.append(UInt8(ascii: "]"))
         case .string(let string):
-            JSONValue.writeString(string, to: &out)
+            OCIJSON.writeString(string, to: &out)
         case .number(let text):
             out.append(contentsOf: text.utf8)
         case .bool(let value):
@@ -121,13 +121,13 @@ extension JSONValue {
 
 // MARK: - Parsing
 
-extension JSONValue {
+extension OCIJSON {
     struct ParseError: Error, CustomStringConvertible {
         var description: String
     }
 
     /// Parses one JSON document, keeping member order and number text.
-    static func parse(_ data: Data) throws -> JSONValue {
+    static func parse(_ data: Data) throws -> OCIJSON {
         var parser = Parser(bytes: Array(data))
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -159,13 +159,13 @@ extension JSONValue {
             index += expected.count
         }
 
-        mutating func parseValue(depth: Int) throws -> JSONValue {
+        mutating func parseValue(depth: Int) throws -> OCIJSON {
             guard depth < 512 else { throw fail("JSON nested too deeply") }
             guard index < bytes.count else { throw fail("unexpected end of JSON") }
             switch bytes[index] {
             case UInt8(ascii: "{"):
                 index += 1
-                var members: [JSONMember] = []
+                var members: [OCIJSONMember] = []
                 skipWhitespace()
                 if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
                 while true {
@@ -174,7 +174,7 @@ extension JSONValue {
                     skipWhitespace()
                     try expect(":")
                     skipWhitespace()
-                    members.append(JSONMember(key, try parseValue(depth: depth + 1)))
+                    members.append(OCIJSONMember(key, try parseValue(depth: depth + 1)))
                     skipWhitespace()
                     guard index < bytes.count else { throw fail("unexpected end of JSON object") }
                     if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -183,7 +183,7 @@ extension JSONValue {
                 }
             case UInt8(ascii: "["):
                 index += 1
-                var values: [JSONValue] = []
+                var values: [OCIJSON] = []
                 skipWhitespace()
                 if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(values) }
                 while true {

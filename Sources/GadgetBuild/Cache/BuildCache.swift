@@ -1,0 +1,126 @@
+import Foundation
+
+/// What the cache remembers about one compile command: every file it read, with the fingerprint and
+/// digest each had, and the object it produced.
+struct CompileRecord: Codable {
+    struct Dependency: Codable {
+        var path: String
+        var fingerprint: String
+        var digest: String
+    }
+    var dependencies: [Dependency]
+    var object: String
+}
+
+/// The content-addressed build cache shared by every gadget and every build on the machine.
+///
+/// A compile is found by its command key (gadgetc's version, the compiler's identity, the arch, every
+/// flag, the folder it runs in, the PCH it uses) and is a hit only if every file its last run read
+/// still has the same content: a file whose (size, mtime, inode) fingerprint did not move is taken as
+/// unchanged, any other is hashed. Objects live in an `ObjectStore` and are checked against their
+/// digest on every use. Entries are written with rename, so a killed build leaves nothing a later
+/// build would trust; concurrent builds may write the same entry, which is harmless.
+public final class BuildCache: @unchecked Sendable {
+    public let location: CacheLocation
+    let objects: ObjectStore
+    let records: URL
+    private let lock = NSLock()
+    private var reportedCorruption = Set<String>()
+    /// Observer for "entry was corrupt" notes.
+    var onCorruption: (@Sendable (String) -> Void)?
+
+    public init(location: CacheLocation) throws {
+        self.location = location
+        objects = ObjectStore(root: try location.makeFolder("objects"))
+        records = try location.makeFolder("records")
+    }
+
+    /// The key of a compile command. Output paths are left out: where the object goes does not
+    /// change its bytes.
+    public static func compileKey(job: Job, compiler: ClangCompiler, pch: String?) -> String {
+        var argv = job.argv
+        for (index, argument) in argv.enumerated() where job.outputs.contains(argument) { argv[index] = "<output>" }
+        if let mf = argv.firstIndex(of: "-MF"), mf + 1 < argv.count { argv[mf + 1] = "<depfile>" }
+        let parts = ["compile", GadgetcVersion.string, compiler.identity, job.arch?.rawValue ?? "", job.workingDirectory ?? "",
+                     pch ?? "no-pch"] + argv.dropFirst()
+        return ContentDigest.hex(parts.joined(separator: "\u{0}"))
+    }
+
+    /// The key of a link: libbpf's version and the input objects' digests, in order.
+    public static func linkKey(inputDigests: [String], libbpfVersion: String) -> String {
+        ContentDigest.hex((["link", GadgetcVersion.string, libbpfVersion] + inputDigests).joined(separator: "\u{0}"))
+    }
+
+    // MARK: Compiles
+
+    /// The cached object for a compile whose inputs are unchanged, or nil.
+    public func lookupCompile(key: String) -> Data? {
+        guard let data = FileManager.default.contents(atPath: recordPath(key).path),
+              let record = try? JSONDecoder().decode(CompileRecord.self, from: data) else { return nil }
+        var refreshed = record
+        var moved = false
+        for (index, dependency) in record.dependencies.enumerated() {
+            guard let fingerprint = FileFingerprint(path: dependency.path)?.description else { return nil }
+            if fingerprint == dependency.fingerprint { continue }
+            guard let digest = try? ContentDigest.hex(fileAt: dependency.path), digest == dependency.digest else { return nil }
+            refreshed.dependencies[index].fingerprint = fingerprint  // touched but same content
+            moved = true
+        }
+        guard let object = object(record.object, entry: key) else { return nil }
+        if moved { try? write(refreshed, key: key) }
+        return object
+    }
+
+    /// Remembers a finished compile: hashes every file the depfile lists and stores the object.
+    public func storeCompile(key: String, dependencies: [String], objectPath: String) throws {
+        var entries: [CompileRecord.Dependency] = []
+        for path in dependencies {
+            // Fingerprint before hashing: if the file changes in between, the next lookup re-hashes it.
+            guard let fingerprint = FileFingerprint(path: path)?.description else { return }
+            entries.append(.init(path: path, fingerprint: fingerprint, digest: try ContentDigest.hex(fileAt: path)))
+        }
+        let object = try objects.put(fileAt: objectPath)
+        try write(CompileRecord(dependencies: entries, object: object), key: key)
+    }
+
+    // MARK: Links and other whole outputs
+
+    /// An output stored under a key of its own (links): the object, or nil.
+    public func lookup(key: String) -> Data? {
+        guard let digest = try? String(contentsOf: recordPath(key), encoding: .utf8) else { return nil }
+        return object(digest.trimmingCharacters(in: .whitespacesAndNewlines), entry: key)
+    }
+
+    public func store(key: String, objectPath: String) throws {
+        let digest = try objects.put(fileAt: objectPath)
+        let url = recordPath(key)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try AtomicFile.write(Data(digest.utf8), to: url)
+    }
+
+    // MARK: Internals
+
+    func object(_ digest: String, entry: String) -> Data? {
+        switch objects.get(digest) {
+        case .hit(let data): return data
+        case .missing: return nil
+        case .corrupt:
+            let first = lock.withLock { reportedCorruption.insert(digest).inserted }
+            if first { onCorruption?("cache entry \(digest.prefix(12)) did not match its digest; discarded it and rebuilding") }
+            try? FileManager.default.removeItem(at: recordPath(entry))
+            return nil
+        }
+    }
+
+    func recordPath(_ key: String) -> URL {
+        records.appendingPathComponent(String(key.prefix(2))).appendingPathComponent(key)
+    }
+
+    func write(_ record: CompileRecord, key: String) throws {
+        let url = recordPath(key)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try AtomicFile.write(try encoder.encode(record), to: url)
+    }
+}

@@ -1,0 +1,2 @@
+// Placeholder until the benchmark lands.
+print("gadgetc-bench: not written yet")
