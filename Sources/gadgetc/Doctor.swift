@@ -46,6 +46,10 @@ enum DoctorText {
                 lines.append("  \(compiler.path)  clang \(compiler.version)  \(compiler.hasBPFTarget ? "BPF target" : "no BPF target")\(chosen)")
             }
         }
+        if !report.warnings.isEmpty {
+            lines.append("")
+            lines += report.warnings.map { "warning: \($0)" }
+        }
         lines.append("")
         lines.append("--toolchain auto would use:")
         for decision in report.decisions {

@@ -73,7 +73,26 @@ struct BPFObjectHandle {
                 operation, file: url.path, reason: BPFError.reason(messages, code: code, otherwise: "libbpf rejected it"),
                 remedy: remedy(for: messages), code: code, libbpfMessages: messages)
         }
-        return BPFObjectHandle(object: object)
+        let handle = BPFObjectHandle(object: object)
+        handle.typeLegacySections()
+        return handle
+    }
+
+    /// Section-name prefixes that libbpf 1.x no longer types but Inspektor Gadget's loader (cilium/ebpf)
+    /// still does, e.g. `SEC("socket1")` in ig's trace_sni. Without a type libbpf cannot load them.
+    static let legacySectionTypes: [(prefix: String, type: bpf_prog_type)] = [
+        ("socket", BPF_PROG_TYPE_SOCKET_FILTER),
+        ("classifier", BPF_PROG_TYPE_SCHED_CLS),
+        ("action", BPF_PROG_TYPE_SCHED_ACT),
+    ]
+
+    func typeLegacySections() {
+        for program in programs where bpf_program__type(program) == BPF_PROG_TYPE_UNSPEC {
+            let section = bpf_program__section_name(program).map { String(cString: $0) } ?? ""
+            if let match = Self.legacySectionTypes.first(where: { section.hasPrefix($0.prefix) }) {
+                bpf_program__set_type(program, match.type)
+            }
+        }
     }
 
     func close() { bpf_object__close(object) }

@@ -11,10 +11,24 @@ public struct EngineClient: EngineAPI {
     public let socket: EngineSocket
     private let http: HTTPClient
 
-    public init(socket: EngineSocket, httpClient: HTTPClient = .shared) {
+    public init(socket: EngineSocket, httpClient: HTTPClient = EngineClient.sharedHTTPClient) {
         self.socket = socket
         self.http = httpClient
     }
+
+    /// The process's HTTP client for engine sockets, never shut down (like `HTTPClient.shared`,
+    /// but tuned for a local socket): a failed connect fails at once instead of being retried for
+    /// 90 s, no read timeout (a compile or a layer download may be silent for long), no redirects,
+    /// no decompression.
+    public static let sharedHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: HTTPClient.Configuration.Timeout(connect: .seconds(10), read: nil),
+            decompression: .disabled
+        )
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
     /// A client for the socket that `EngineSocket.discover` finds.
     public static func discover(option: String?) throws -> EngineClient {
@@ -220,6 +234,21 @@ public struct EngineClient: EngineAPI {
         return state?["Status"] as? String ?? "unknown"
     }
 
+    /// The ids of all containers (running or not) carrying `label` (`key` or `key=value`).
+    public func containers(label: String) async throws -> [String] {
+        let operation = "list containers"
+        let filters = try JSONSerialization.data(withJSONObject: ["label": [label]])
+        let (status, _, body) = try await data(
+            .GET, "/containers/json", query: [("all", "true"), ("filters", String(decoding: filters, as: UTF8.self))],
+            operation: operation
+        )
+        try check(status, body, accept: [200], operation: operation)
+        guard let list = try? JSONSerialization.jsonObject(with: body) as? [[String: Any]] else {
+            throw EngineError.invalidResponse(operation: operation, reason: "the body is not a JSON array")
+        }
+        return list.compactMap { $0["Id"] as? String }
+    }
+
     // MARK: HTTP
 
     /// The `http+unix://` URL of `path` on the socket (the socket path percent-encoded as the host).
@@ -256,6 +285,8 @@ public struct EngineClient: EngineAPI {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))
         }
+        // Fail fast and precisely before the connect: no socket, or not ours to use.
+        if let problem = socketProblem() { throw problem }
         do {
             return try await http.execute(request, timeout: timeout)
         } catch {
@@ -294,18 +325,22 @@ public struct EngineClient: EngineAPI {
         return object
     }
 
+    /// The error for a socket that is missing or not ours to use, if it is.
+    private func socketProblem() -> EngineError? {
+        if access(socket.path, F_OK) != 0 {
+            return .namedSocketMissing(path: socket.path, source: socket.source.rawValue)
+        }
+        if access(socket.path, R_OK | W_OK) != 0 && errno == EACCES {
+            return .permissionDenied(path: socket.path)
+        }
+        return nil
+    }
+
     /// Turns a failure below HTTP into the error a user can act on.
     private func transportError(_ error: Error) -> Error {
         if error is EngineError || error is CancellationError { return error }
-        if access(socket.path, F_OK) != 0 {
-            return EngineError.namedSocketMissing(path: socket.path, source: socket.source.rawValue)
-        }
-        if access(socket.path, R_OK | W_OK) != 0 && errno == EACCES {
-            return EngineError.permissionDenied(path: socket.path)
-        }
-        if let io = error as? IOError, io.errnoCode == EACCES {
-            return EngineError.permissionDenied(path: socket.path)
-        }
+        if let problem = socketProblem() { return problem }
+        if let io = error as? IOError, io.errnoCode == EACCES { return EngineError.permissionDenied(path: socket.path) }
         return EngineError.unreachable(path: socket.path, reason: String(describing: error))
     }
 

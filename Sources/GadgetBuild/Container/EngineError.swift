@@ -30,7 +30,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
         case .socketNotFound(let searched):
             return "no container engine found (looked for \(searched.joined(separator: ", "))): start Docker (`sudo systemctl start docker`) or Podman (`sudo systemctl start podman.socket`, or `systemctl --user start podman.socket` for rootless), or set DOCKER_HOST=unix:///path/to/engine.sock"
         case .namedSocketMissing(let path, let source):
-            return "there is no container engine socket at \(path) (from \(source)): start the engine that should listen there, or fix \(source)"
+            return "there is no container engine socket at \(path) (from \(source)): start the engine that should listen there, or point gadgetc at another socket (`--container-host`, DOCKER_HOST)"
         case .permissionDenied(let path):
             return "permission denied on the container engine socket \(path): add your user to the group that owns it (for Docker `sudo usermod -aG docker $USER`, then log in again), use rootless Podman (`systemctl --user start podman.socket`), or run as root"
         case .unsupportedHost(let value, let source):

@@ -60,6 +60,7 @@ public struct BuildDriver: Sendable {
         let report = await probe(request)
         let work = workDirectory ?? request.outputDirectory.map { URL(fileURLWithPath: $0).standardizedFileURL }
             ?? URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("gadgetc-build-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        for warning in report.warnings { observer.note("warning: \(warning)") }
         let plan = try BuildPlanner(probe: report).plan(request, gadget: gadget, workDirectory: work,
                                                         keepsWorkDirectory: request.outputDirectory != nil)
         return (plan, gadget)
@@ -76,8 +77,9 @@ public struct BuildDriver: Sendable {
         let arches = plan.toolchains.map(\.arch.rawValue).joined(separator: ", ")
         observer.note("\(gadget.name): native toolchain for \(arches): clang \(plan.compiler.version) at \(plan.compiler.path), \(plan.compilerReason)")
         defer { if !plan.keepsWorkDirectory { try? FileManager.default.removeItem(atPath: plan.workDirectory) } }
-        let outputs = try await NativeExecutor(runner: runner, observer: observer, slots: slots,
-                                               cache: request.useCache ? openCache() : nil).execute(plan)
+        let buildCache = request.useCache ? openCache() : nil
+        let outputs = try await NativeExecutor(runner: runner, observer: observer, slots: slots, cache: buildCache).execute(plan)
+        if buildCache != nil { CacheMaintenance(location: cache).pruneIfDue() }
 
         if request.validateMetadata {
             for output in outputs {

@@ -81,6 +81,10 @@ public struct HostProbe: Sendable {
             compilers: chosen.map { pick in [pick.0] + compilers.filter { $0 != pick.0 } } ?? compilers,
             chosenCompiler: chosen?.0, compilerReason: chosen?.1,
             includeLayout: layout, vmlinux: vmlinux, decisions: [], elapsedMilliseconds: 0)
+        if let headers = capabilities.first(where: { $0.name == "libbpf headers" }), headers.found, compat == nil,
+           headers.detail.contains("overlay was not found") {
+            report.warnings.append("libbpf headers \(headers.version ?? "?") are older than the builder's 1.3 and gadgetc's compatibility overlay was not found (set GADGETC_BPF_DIR to gadgetc's bpf folder): gadgets using BPF_UPROBE and similar will not compile")
+        }
         report.decisions = Architecture.allCases.map { decide($0, report: report) }
         let elapsed = ContinuousClock.now - start
         report.elapsedMilliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000

@@ -57,6 +57,8 @@ public struct ProbeReport: Codable, Equatable, Sendable {
     public var includeLayout: IncludeLayout?
     public var vmlinux: [String: VmlinuxSource]
     public var decisions: [ToolchainDecision]
+    /// Things that do not stop a build but may make one fail; builds print them as notes.
+    public var warnings: [String] = []
     public var elapsedMilliseconds: Double
 
     public func capability(_ name: String) -> Capability? { capabilities.first { $0.name == name } }

@@ -165,3 +165,31 @@ struct BPFKernelTests {
         }
     }
 }
+
+@Suite("Section names libbpf 1.x no longer types", .enabled(if: BPFTestBench.hasClang, "needs a clang with the BPF target"))
+struct LegacySectionTests {
+    static let source = """
+        #include <linux/bpf.h>
+        #include <bpf/bpf_helpers.h>
+        char LICENSE[] SEC("license") = "GPL";
+        SEC("socket1") int sni(void *ctx) { return 0; }
+        SEC("classifier/egress/drop") int drop(void *ctx) { return 2; }
+        """
+
+    @Test func inspectorTypesThem() throws {
+        let directory = try BPFTestBench.makeDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let summary = try BPFObjectInspector.inspect(try BPFTestBench.compile(Self.source, named: "legacy", in: directory))
+        #expect(summary.program(named: "sni")?.type == "socket_filter")
+        #expect(summary.program(named: "drop")?.type == "sched_cls")
+    }
+
+    @Test(.enabled(if: BPFTestBench.isRoot, "needs root to load BPF programs"))
+    func verifierLoadsThem() throws {
+        let directory = try BPFTestBench.makeDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let report = try BPFVerifier.load(try BPFTestBench.compile(Self.source, named: "legacy", in: directory))
+        #expect(report.allAccepted, "\(report)")
+        #expect(report.programs.count == 2)
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import GadgetBuild
+
+struct Cache: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Inspect or trim gadgetc's build cache ($XDG_CACHE_HOME/gadgetc).",
+        subcommands: [Stats.self, Prune.self]
+    )
+
+    struct Stats: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the cache's size by part.")
+        @OptionGroup(title: "Output") var output: OutputOptions
+
+        func run() throws {
+            let statistics = CacheMaintenance(location: CacheLocation(environment: ProcessInfo.processInfo.environment)).statistics()
+            if output.json {
+                print(try JSONOutput.encode(statistics))
+                return
+            }
+            print("cache: \(statistics.root)")
+            for part in statistics.parts {
+                print("  \(part.name.padding(toLength: 8, withPad: " ", startingAt: 0)) \(String(part.files).leftPadded(7)) files  \(ByteText.format(part.bytes).leftPadded(10))")
+            }
+            print("  total    \(ByteText.format(statistics.totalBytes)) of \(ByteText.format(statistics.maxBytes)) (pruned to that bound once a day)")
+        }
+    }
+
+    struct Prune: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove least recently used entries until the cache fits a size.")
+        @Option(help: ArgumentHelp("Size to trim to, e.g. 500M or 2G (default 2G); 0 empties the cache.", valueName: "size"))
+        var maxSize: String = "2G"
+        @OptionGroup(title: "Output") var output: OutputOptions
+
+        func validate() throws {
+            guard CacheMaintenance.parseSize(maxSize) != nil else {
+                throw ValidationError("--max-size '\(maxSize)' is not a size: use bytes or a number with K, M or G, like 500M")
+            }
+        }
+
+        func run() throws {
+            let bytes = CacheMaintenance.parseSize(maxSize) ?? CacheMaintenance.defaultMaxBytes
+            let result = try CacheMaintenance(location: CacheLocation(environment: ProcessInfo.processInfo.environment)).prune(maxBytes: bytes)
+            if output.json {
+                print(try JSONOutput.encode(result))
+            } else {
+                print("removed \(result.removedFiles) files (\(ByteText.format(result.removedBytes))); \(ByteText.format(result.remainingBytes)) remain")
+            }
+        }
+    }
+}
+
+enum ByteText {
+    static func format(_ bytes: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}
