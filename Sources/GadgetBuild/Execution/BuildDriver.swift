@@ -36,6 +36,8 @@ public struct BuildDriver: Sendable {
     public let observer: BuildObserver
     /// Bounds the subprocesses of every build this driver runs (`-j`).
     public let slots: JobSlots
+    /// Background PCH builds started by this driver's builds.
+    let precompiledHeaders = PrecompiledHeaderBuilds()
     let runner: CommandRunning
 
     public init(host: HostSystem = LiveHost(), cache: CacheLocation? = nil, observer: BuildObserver = SilentObserver(),
@@ -61,7 +63,9 @@ public struct BuildDriver: Sendable {
         let work = workDirectory ?? request.outputDirectory.map { URL(fileURLWithPath: $0).standardizedFileURL }
             ?? URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("gadgetc-build-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         for warning in report.warnings { observer.note("warning: \(warning)") }
-        let plan = try BuildPlanner(probe: report).plan(request, gadget: gadget, workDirectory: work,
+        let usePCH = request.useCache && host.environment["GADGETC_PCH"] != "off"
+        let plan = try BuildPlanner(probe: report, cache: usePCH ? cache : nil,
+                                    precompiledHeaderExists: { FileManager.default.fileExists(atPath: $0) }).plan(request, gadget: gadget, workDirectory: work,
                                                         keepsWorkDirectory: request.outputDirectory != nil)
         return (plan, gadget)
     }
@@ -78,7 +82,8 @@ public struct BuildDriver: Sendable {
         observer.note("\(gadget.name): native toolchain for \(arches): clang \(plan.compiler.version) at \(plan.compiler.path), \(plan.compilerReason)")
         defer { if !plan.keepsWorkDirectory { try? FileManager.default.removeItem(atPath: plan.workDirectory) } }
         let buildCache = request.useCache ? openCache() : nil
-        let outputs = try await NativeExecutor(runner: runner, observer: observer, slots: slots, cache: buildCache).execute(plan)
+        let outputs = try await NativeExecutor(runner: runner, observer: observer, slots: slots, cache: buildCache,
+                                               precompiledHeaders: precompiledHeaders).execute(plan)
         if buildCache != nil { CacheMaintenance(location: cache).pruneIfDue() }
 
         if request.validateMetadata {

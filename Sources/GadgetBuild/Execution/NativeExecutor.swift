@@ -16,16 +16,17 @@ public struct NativeExecutor: Sendable {
     let observer: BuildObserver
     let slots: JobSlots
     let cache: BuildCache?
-    let compiler: ClangCompiler?
+    /// Starts missing precompiled headers for later builds; nil never does.
+    let precompiledHeaders: PrecompiledHeaderBuilds?
 
     public init(runner: CommandRunning = ProcessRunner(), observer: BuildObserver = SilentObserver(),
                 slots: JobSlots = JobSlots(ProcessInfo.processInfo.activeProcessorCount), cache: BuildCache? = nil,
-                compiler: ClangCompiler? = nil) {
+                precompiledHeaders: PrecompiledHeaderBuilds? = nil) {
         self.runner = runner
         self.observer = observer
         self.slots = slots
         self.cache = cache
-        self.compiler = compiler
+        self.precompiledHeaders = precompiledHeaders
     }
 
     public func execute(_ plan: BuildPlan) async throws -> [ArchitectureOutput] {
@@ -34,6 +35,10 @@ public struct NativeExecutor: Sendable {
         }
         for job in plan.jobs(.generateVmlinux) { try await timed(job) { try generateVmlinux(job) } }
         try await compileAll(plan.jobs(.compile), compiler: plan.compiler)
+        // After this build's compiles, so that it does not compete with them for the cores.
+        if let precompiledHeaders {
+            for pch in plan.precompiledHeadersToBuild { await precompiledHeaders.startIfNeeded(pch) }
+        }
 
         var outputs: [ArchitectureOutput] = []
         for arch in plan.architectures {
@@ -89,7 +94,11 @@ public struct NativeExecutor: Sendable {
                     let result = try await slots.withSlot {
                         observer.jobStarted(job)
                         let start = ContinuousClock.now
-                        let result = try await runner.run(job.argv, workingDirectory: job.workingDirectory)
+                        var result = try await runner.run(job.argv, workingDirectory: job.workingDirectory)
+                        if !result.succeeded, let retry = job.withoutPrecompiledHeader, result.standardError.contains(".pch") {
+                            // The PCH went away (pruned) or no longer matches: the plain compile is always right.
+                            result = try await runner.run(retry.argv, workingDirectory: job.workingDirectory)
+                        }
                         observer.jobFinished(job, milliseconds: (ContinuousClock.now - start).milliseconds)
                         return result
                     }

@@ -15,6 +15,8 @@ public struct GadgetFolder: Equatable, Sendable {
     public var metadata: URL?
     /// A prebuilt wasm module to package, if build.yaml names one.
     public var wasmModule: URL?
+    /// Sources whose first include is vmlinux.h: they can use the precompiled vmlinux.h.
+    public var sourcesStartingWithVmlinux: Set<String> = []
 
     /// Display name of the folder for messages: its last path component.
     public var name: String { root.lastPathComponent }
@@ -86,6 +88,9 @@ public struct GadgetFolder: Equatable, Sendable {
         let siblings = (try? fileManager.contentsOfDirectory(atPath: root.path)) ?? []
         let others = siblings.filter { $0.hasSuffix(".bpf.c") && $0 != mainSource }.sorted()
         ebpfSources = [mainSource] + others
+        sourcesStartingWithVmlinux = Set(ebpfSources.filter { source in
+            (try? String(contentsOf: root.appendingPathComponent(source), encoding: .utf8)).map(PrecompiledHeader.sourceStartsWithVmlinux) ?? false
+        })
     }
 
     /// Command-line folders to gadget folders: a folder that holds no gadget files but has gadget

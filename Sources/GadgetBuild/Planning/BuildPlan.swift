@@ -15,6 +15,9 @@ public struct BuildPlan: Codable, Sendable {
     public var jobs: [Job]
     /// The linked object of each arch: what gets packaged.
     public var programs: [String: String]
+    /// Precompiled headers this build could have used but that do not exist yet: built in the
+    /// background after the compiles, for the next build (building one first would make this build slower).
+    public var precompiledHeadersToBuild: [PrecompiledHeader] = []
 
     public func jobs(_ kind: Job.Kind) -> [Job] { jobs.filter { $0.kind == kind } }
 }
@@ -22,8 +25,16 @@ public struct BuildPlan: Codable, Sendable {
 /// Turns a request, a gadget folder and the probe's findings into a plan. No processes, no I/O.
 public struct BuildPlanner: Sendable {
     public let probe: ProbeReport
+    /// Where precompiled headers live; nil plans none.
+    let cache: CacheLocation?
+    /// Whether a PCH file exists (asked of the file system by the caller, a fake in tests).
+    let precompiledHeaderExists: @Sendable (String) -> Bool
 
-    public init(probe: ProbeReport) { self.probe = probe }
+    public init(probe: ProbeReport, cache: CacheLocation? = nil, precompiledHeaderExists: @escaping @Sendable (String) -> Bool = { _ in false }) {
+        self.probe = probe
+        self.cache = cache
+        self.precompiledHeaderExists = precompiledHeaderExists
+    }
 
     public func plan(_ request: BuildRequest, gadget: GadgetFolder, workDirectory: URL, keepsWorkDirectory: Bool) throws -> BuildPlan {
         let toolchains = try selectToolchains(request)
@@ -32,6 +43,7 @@ public struct BuildPlanner: Sendable {
         }
         var jobs: [Job] = []
         var programs: [String: String] = [:]
+        var precompiledHeadersToBuild: [PrecompiledHeader] = []
         let work = workDirectory.path
         for arch in request.architectures {
             let vmlinux = probe.vmlinux[arch.rawValue]
@@ -40,6 +52,11 @@ public struct BuildPlanner: Sendable {
                                 outputs: ["\(vmlinux.includeDirectory)/vmlinux.h"]))
             }
             var objects: [String] = []
+            let pch = cache.flatMap { cache in
+                vmlinux.flatMap { PrecompiledHeader.plan(compiler: compiler, arch: arch, vmlinux: $0, layout: layout, cache: cache) }
+            }
+            let pchReady = pch.map { precompiledHeaderExists($0.output) } ?? false
+            if let pch, !pchReady, !gadget.sourcesStartingWithVmlinux.isEmpty { precompiledHeadersToBuild.append(pch) }
             for (index, source) in gadget.ebpfSources.enumerated() {
                 let stem = URL(fileURLWithPath: source).lastPathComponent.replacingOccurrences(of: ".bpf.c", with: "")
                     .replacingOccurrences(of: ".c", with: "")
@@ -47,6 +64,9 @@ public struct BuildPlanner: Sendable {
                 var argv = Self.compileArguments(
                     clang: compiler.path, arch: arch, source: source, output: output,
                     vmlinuxDirectory: vmlinux?.includeDirectory, layout: layout)
+                if let pch, pchReady, gadget.sourcesStartingWithVmlinux.contains(source) {
+                    argv.insert(contentsOf: pch.compileFlags, at: argv.count - 2)
+                }
                 if request.useCache {
                     // The depfile lists every file the compile read: the cache's key covers them all.
                     argv.insert(contentsOf: ["-MD", "-MF", output + ".d"], at: argv.count - 2)
@@ -68,7 +88,7 @@ public struct BuildPlanner: Sendable {
             gadgetFolder: gadget.root.path, architectures: request.architectures,
             compiler: compiler, compilerReason: probe.compilerReason ?? "",
             toolchains: toolchains, workDirectory: work, keepsWorkDirectory: keepsWorkDirectory,
-            jobs: jobs, programs: programs)
+            jobs: jobs, programs: programs, precompiledHeadersToBuild: precompiledHeadersToBuild)
     }
 
     /// ig's compile line, flag for flag (`clang -target bpf -Wall -g -O2 -I/usr/include/<triple>

@@ -39,6 +39,14 @@ public struct Job: Codable, Hashable, Sendable {
         return argv[index + 1]
     }
 
+    /// The same compile without `-include-pch …`, or nil when it uses no precompiled header.
+    public var withoutPrecompiledHeader: Job? {
+        guard let index = argv.firstIndex(of: "-include-pch"), index + 2 < argv.count else { return nil }
+        var copy = self
+        copy.argv.removeSubrange(index...(index + 2))  // -include-pch FILE -fpch-validate-input-files-content
+        return copy
+    }
+
     /// One line for progress output and --dry-run.
     public var summary: String {
         let archText = arch.map { "[\($0)] " } ?? ""

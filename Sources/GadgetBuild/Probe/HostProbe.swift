@@ -192,16 +192,16 @@ public struct HostProbe: Sendable {
     func vmlinuxSource(for arch: Architecture, hostArch: Architecture?, roots: [String]) -> VmlinuxSource? {
         for dir in userIncludeDirectories {
             for candidate in ["\(dir)/gadget/\(arch)", "\(dir)/\(arch)"] where host.fileExists("\(candidate)/vmlinux.h") {
-                return VmlinuxSource(kind: .file, includeDirectory: candidate)
+                return VmlinuxSource(kind: .file, includeDirectory: candidate, fingerprint: host.fingerprint("\(candidate)/vmlinux.h"))
             }
         }
         for root in roots where host.fileExists("\(root)/gadget/\(arch)/vmlinux.h") {
-            return VmlinuxSource(kind: .file, includeDirectory: "\(root)/gadget/\(arch)")
+            return VmlinuxSource(kind: .file, includeDirectory: "\(root)/gadget/\(arch)", fingerprint: host.fingerprint("\(root)/gadget/\(arch)/vmlinux.h"))
         }
         guard arch == hostArch, let btf = kernelBTFPath() else { return nil }
         let folder = GeneratedVmlinux.folder(for: arch, btfFingerprint: host.fingerprint(btf) ?? "unknown", cache: cache)
         if host.fileExists("\(folder.path)/vmlinux.h") {
-            return VmlinuxSource(kind: .file, includeDirectory: folder.path, btfPath: btf)
+            return VmlinuxSource(kind: .file, includeDirectory: folder.path, btfPath: btf, fingerprint: host.fingerprint("\(folder.path)/vmlinux.h"))
         }
         return VmlinuxSource(kind: .kernelBTF, includeDirectory: folder.path, btfPath: btf)
     }

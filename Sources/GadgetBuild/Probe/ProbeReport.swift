@@ -35,6 +35,8 @@ public struct VmlinuxSource: Codable, Equatable, Sendable {
     public var includeDirectory: String
     /// The BTF file to generate from, for `.kernelBTF`.
     public var btfPath: String?
+    /// (size, mtime, inode) of vmlinux.h for `.file`: part of the precompiled header's key.
+    public var fingerprint: String?
 }
 
 /// The probe's verdict for one architecture.

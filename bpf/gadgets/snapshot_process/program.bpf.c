@@ -4,19 +4,18 @@
  * task iterator. Each record written with bpf_seq_write() is one
  * `struct process_entry`; user space reads the iterator's file to the end.
  *
- * Needs no vmlinux.h: the iterator context and the task fields used are
- * declared below and CO-RE relocated.
+ * Uses the kernel's own types from <vmlinux.h> when the include path has
+ * one for the target architecture; otherwise the iterator context and the
+ * task fields used are declared below. Either way they are CO-RE relocated.
  */
+#if __has_include(<vmlinux.h>)
+#include <vmlinux.h>
+#else
 #include <stdbool.h>
 #include <linux/types.h>
 #include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
 
-#include <gadget/macros.h>
-#include <gadget/types.h>
-#include <gadget/mntns.h>
-#include <gadget/mntns_filter.h>
+#define TASK_COMM_LEN 16	/* the kernel's value; <gadget/types.h> agrees */
 
 struct seq_file;
 
@@ -46,6 +45,15 @@ struct bpf_iter__task {
 	struct bpf_iter_meta *meta;
 	struct task_struct *task;
 } __attribute__((preserve_access_index));
+#endif
+
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+#include <gadget/macros.h>
+#include <gadget/types.h>
+#include <gadget/mntns.h>
+#include <gadget/mntns_filter.h>
 
 struct process_entry {
 	gadget_mntns_id mntns_id;
@@ -83,8 +91,11 @@ int snapshot_tasks(struct bpf_iter__task *ctx)
 	entry.pid = task->tgid;
 	entry.tid = task->pid;
 	entry.ppid = BPF_CORE_READ(task, real_parent, tgid);
-	entry.uid = BPF_CORE_READ(task, cred, uid.val);
-	entry.gid = BPF_CORE_READ(task, cred, gid.val);
+	/* _INTO, not BPF_CORE_READ(): vmlinux.h's cred->uid is a const kuid_t,
+	 * and BPF_CORE_READ's uninitialised `typeof(...) __r` temporary of a
+	 * const type warns with clang >= 21 (-Wdefault-const-init-var-unsafe). */
+	BPF_CORE_READ_INTO(&entry.uid, task, cred, uid.val);
+	BPF_CORE_READ_INTO(&entry.gid, task, cred, gid.val);
 	BPF_CORE_READ_STR_INTO(&entry.comm, task, comm);
 
 	bpf_seq_write(seq, &entry, sizeof(entry));

@@ -6,8 +6,13 @@
  * on its own, from its signature: here they take no arguments and return
  * a scalar.
  */
+#if __has_include(<vmlinux.h>)
+#include <vmlinux.h>
+#else
 #include <linux/types.h>
 #include <linux/bpf.h>
+#endif
+
 #include <bpf/bpf_helpers.h>
 
 #include <gadget/types.h>

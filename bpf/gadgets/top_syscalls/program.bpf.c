@@ -13,8 +13,20 @@
  * The linker (libbpf's bpf_linker, as in `bpftool gen object`) resolves
  * the externs.
  */
+#if __has_include(<vmlinux.h>)
+#include <vmlinux.h>
+#else
+/* No vmlinux.h for this architecture: declare what is used. */
 #include <linux/types.h>
 #include <linux/bpf.h>
+
+struct pt_regs;
+struct task_struct {
+	int pid;
+	int tgid;
+} __attribute__((preserve_access_index));
+#endif
+
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
@@ -22,12 +34,6 @@
 #include <gadget/types.h>
 
 #include "top_syscalls.h"
-
-struct pt_regs;
-struct task_struct {
-	int pid;
-	int tgid;
-} __attribute__((preserve_access_index));
 
 GADGET_MAPITER(syscalls, syscall_counts);
 

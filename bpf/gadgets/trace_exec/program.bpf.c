@@ -2,21 +2,16 @@
 /*
  * trace_exec: one event per successful execve(), sent through a ring buffer.
  *
- * Needs no vmlinux.h: the two kernel structures read are declared below
- * with only the members used, and every access is CO-RE relocated.
+ * Uses the kernel's own types from <vmlinux.h> when the include path has
+ * one for the target architecture (as most Inspektor Gadget gadgets do);
+ * otherwise the two kernel structures read are declared below with only
+ * the members used. Either way every access is CO-RE relocated.
  */
+#if __has_include(<vmlinux.h>)
+#include <vmlinux.h>
+#else
 #include <linux/types.h>
 #include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
-#include <bpf/bpf_tracing.h>
-
-#include <gadget/macros.h>
-#include <gadget/types.h>
-#include <gadget/buffer.h>
-#include <gadget/filter.h>
-
-#define FILENAME_LEN 256
 
 struct task_struct {
 	int pid;
@@ -27,6 +22,18 @@ struct task_struct {
 struct linux_binprm {
 	const char *filename;
 } __attribute__((preserve_access_index));
+#endif
+
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include <gadget/macros.h>
+#include <gadget/types.h>
+#include <gadget/buffer.h>
+#include <gadget/filter.h>
+
+#define FILENAME_LEN 256
 
 struct event {
 	gadget_timestamp timestamp_raw;

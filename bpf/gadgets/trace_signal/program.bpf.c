@@ -6,9 +6,26 @@
  * writes the values into the object's .rodata before loading it, so the
  * verifier sees constants and removes the branches of disabled filters.
  */
+#if __has_include(<vmlinux.h>)
+#include <vmlinux.h>
+#else
+/* No vmlinux.h for this architecture: declare the one kernel structure
+ * read, with only the members used (CO-RE relocated). */
 #include <stdbool.h>
 #include <linux/types.h>
 #include <linux/bpf.h>
+
+#define TASK_COMM_LEN 16	/* the kernel's value; <gadget/types.h> agrees */
+
+struct kernel_siginfo;
+
+struct task_struct {
+	int pid;
+	int tgid;
+	char comm[TASK_COMM_LEN];
+} __attribute__((preserve_access_index));
+#endif
+
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
@@ -18,14 +35,6 @@
 #include <gadget/buffer.h>
 #include <gadget/mntns.h>
 #include <gadget/mntns_filter.h>
-
-struct kernel_siginfo;
-
-struct task_struct {
-	int pid;
-	int tgid;
-	char comm[TASK_COMM_LEN];
-} __attribute__((preserve_access_index));
 
 /* Only this signal number (0: all signals). */
 const volatile gadget_signal targ_signal = 0;

@@ -1,0 +1,58 @@
+import Foundation
+
+/// A precompiled vmlinux.h for one (compiler, arch, vmlinux.h file, flags), shared by every gadget.
+/// Parsing vmlinux.h is about three quarters of a compile; with the PCH a compile takes about half
+/// as long and, with clang 16, gives the same bytes (clang 21 permutes BTF ids, so "which PCH" is
+/// part of every compile's cache key through its argv).
+public struct PrecompiledHeader: Codable, Hashable, Sendable {
+    public var key: String
+    /// The vmlinux.h it is built from.
+    public var header: String
+    /// Where the PCH lives in the cache.
+    public var output: String
+    /// The command that builds it.
+    public var argv: [String]
+
+    /// Plans the PCH for `arch`, or nil when vmlinux.h is not a file on disk yet.
+    public static func plan(compiler: ClangCompiler, arch: Architecture, vmlinux: VmlinuxSource, layout: IncludeLayout, cache: CacheLocation) -> PrecompiledHeader? {
+        guard vmlinux.kind == .file, let fingerprint = vmlinux.fingerprint else { return nil }
+        let header = "\(vmlinux.includeDirectory)/vmlinux.h"
+        // The flags that change how vmlinux.h is parsed or what debug info it yields: ig's, minus the source.
+        let flags = ["-target", "bpf", "-Wall", "-g", "-O2", "-I\(layout.multiarchDirectory)", "-D", "__TARGET_ARCH_\(arch.targetArchDefine)"]
+        let key = ContentDigest.hex((["pch", GadgetcVersion.string, compiler.identity, arch.rawValue, header, fingerprint] + flags).joined(separator: "\u{0}"))
+        let output = cache.folder("pch").appendingPathComponent("\(key.prefix(24))-\(arch).pch").path
+        return PrecompiledHeader(
+            key: key, header: header, output: output,
+            argv: [compiler.path] + flags + ["-x", "c-header", header, "-fpch-validate-input-files-content", "-o", output])
+    }
+
+    /// The flags a compile adds to use this PCH (before its `-o`).
+    public var compileFlags: [String] { ["-include-pch", output, "-fpch-validate-input-files-content"] }
+
+    /// Whether a source can take the PCH: its first preprocessor include must be vmlinux.h, with
+    /// nothing but conditionals before it (a #define before it could change how vmlinux.h parses).
+    public static func sourceStartsWithVmlinux(_ text: String) -> Bool {
+        var inBlockComment = false
+        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            var line = rawLine.trimmingCharacters(in: .whitespaces)
+            if inBlockComment {
+                guard let end = line.range(of: "*/") else { continue }
+                line = String(line[end.upperBound...]).trimmingCharacters(in: .whitespaces)
+                inBlockComment = false
+            }
+            while line.hasPrefix("/*") {
+                guard let end = line.range(of: "*/") else { inBlockComment = true; line = ""; break }
+                line = String(line[end.upperBound...]).trimmingCharacters(in: .whitespaces)
+            }
+            if line.isEmpty || line.hasPrefix("//") { continue }
+            guard line.hasPrefix("#") else { return false }
+            let directive = line.dropFirst().trimmingCharacters(in: .whitespaces)
+            if directive.hasPrefix("include") {
+                let target = directive.dropFirst("include".count).trimmingCharacters(in: .whitespaces)
+                return target.hasPrefix("<vmlinux.h>") || target.hasPrefix("\"vmlinux.h\"")
+            }
+            guard directive.hasPrefix("if") else { return false }  // #if, #ifdef, #ifndef only
+        }
+        return false
+    }
+}

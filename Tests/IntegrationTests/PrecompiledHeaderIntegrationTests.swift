@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+@testable import GadgetBuild
+
+/// The precompiled vmlinux.h with the real clang: built in the background after a build that could
+/// have used it, then used by the next compile, with the same programs, maps and BTF variables.
+@Suite struct PrecompiledHeaderIntegrationTests {
+    @Test func backgroundPCHIsUsedByTheNextBuild() async throws {
+        let root = try Fixtures.temporaryDirectory("pch")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let gadget = root.appendingPathComponent("gadget")
+        try FileManager.default.copyItem(at: Fixtures.testdata.appendingPathComponent("needs_vmlinux"), to: gadget)
+        var environment = ProcessInfo.processInfo.environment
+        environment["GADGETC_CACHE_DIR"] = root.appendingPathComponent("cache").path
+        let driver = BuildDriver(host: LiveHost(environment: environment))
+        let request = BuildRequest(gadgetFolder: gadget.path, architectures: [.amd64], includeDirectories: [Fixtures.bundledHeaders],
+                                   ociLayout: root.appendingPathComponent("layout").path)
+        // The first build may generate vmlinux.h itself; by the second, the PCH is planned.
+        _ = try await driver.build(request)
+        _ = try await driver.build(request)
+        let pchFolder = root.appendingPathComponent("cache/pch")
+        var waited = 0
+        while !Fixtures.files(under: pchFolder).contains(where: { $0.hasSuffix(".pch") }) && waited < 200 {
+            try await Task.sleep(for: .milliseconds(100))
+            waited += 1
+        }
+        #expect(Fixtures.files(under: pchFolder).contains { $0.hasSuffix("-amd64.pch") }, "a PCH appeared within 20 s")
+
+        try "// edited\n".appendingToFile(gadget.appendingPathComponent("program.bpf.c"))
+        let (plan, _) = try await driver.plan(request)
+        #expect(plan.jobs(.compile).first?.argv.contains("-include-pch") == true)
+        let withPCH = try await driver.build(request)
+        let plain = try await driver.build(BuildRequest(gadgetFolder: gadget.path, architectures: [.amd64], includeDirectories: [Fixtures.bundledHeaders],
+                                                        ociLayout: root.appendingPathComponent("layout2").path, useCache: false))
+        #expect(withPCH.architectures[0].programs == plain.architectures[0].programs)
+        #expect(withPCH.architectures[0].maps == plain.architectures[0].maps)
+    }
+}
+
+extension String {
+    func appendingToFile(_ url: URL) throws {
+        let handle = try FileHandle(forWritingTo: url)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(utf8))
+    }
+}
