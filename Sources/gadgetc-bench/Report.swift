@@ -43,8 +43,8 @@ struct Report: Sendable {
         lines += rows.map(line)
         lines.append("")
         if let peak = peakMemoryKiB {
-            lines.append(String(format: "gadgetc peak RSS (max over all runs, clang excluded): %.1f MB (%d KiB), target < %.0f MB: %@",
-                                Self.megabytes(peak), peak, Self.peakMemoryTargetMB, peakMemoryMet == true ? "met" : "MISSED"))
+            lines.append(String(format: "gadgetc peak RSS (max over all runs, clang excluded): %.1f MB (%d KiB), target < %.0f MB: ",
+                                Self.megabytes(peak), peak, Self.peakMemoryTargetMB) + (peakMemoryMet == true ? "met" : "MISSED"))
         }
         lines.append("machine: \(machine.cores) cores, kernel \(machine.kernel); \(machine.clang) at \(machine.clangPath)")
         lines.append("baseline strip: \(machine.strip)")

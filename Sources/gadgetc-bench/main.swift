@@ -1,2 +1,219 @@
-// Placeholder until the benchmark lands.
-print("gadgetc-bench: not written yet")
+// gadgetc-bench: gadgetc against ig's builder steps (compile per arch + llvm-strip -g, with the same clang and
+// headers), side by side, on the bundled sample gadgets. See `gadgetc-bench --help`.
+import Foundation
+import GadgetBuild
+
+struct Options {
+    var gadgetc: String?
+    var samples: String?
+    var runs = 7
+    var includes: [String] = []
+    var gadget: String?
+    var json = false
+
+    static let usage = """
+    usage: gadgetc-bench [--gadgetc PATH] [--samples DIR] [--runs N] [--include DIR]… [--gadget NAME] [--json]
+
+      --gadgetc PATH   gadgetc binary to measure (default: next to this executable, else <repo>/.build/release/gadgetc)
+      --samples DIR    folder of gadget folders (default: <repo>/bpf/gadgets, found from this executable or the current folder)
+      --runs N         timed runs per side and scenario (default 7)
+      --include DIR    -I for gadgetc, repeatable (default: <repo>/bpf/include, gadgetc's own gadget headers)
+      --gadget NAME    the sample used by the single-gadget scenarios (default: trace_exec, else the first)
+      --json           print one JSON document instead of the table (progress stays on stderr)
+    """
+
+    static func parse(_ arguments: [String]) throws -> Options {
+        var options = Options()
+        var iterator = arguments.makeIterator()
+        func value(_ flag: String) throws -> String {
+            guard let value = iterator.next() else { throw BenchError("\(flag) needs a value\n\(usage)") }
+            return value
+        }
+        while let argument = iterator.next() {
+            switch argument {
+            case "--gadgetc": options.gadgetc = try value(argument)
+            case "--samples": options.samples = try value(argument)
+            case "--runs":
+                guard let runs = Int(try value(argument)), runs > 0 else { throw BenchError("--runs needs a positive number") }
+                options.runs = runs
+            case "--include", "-I": options.includes.append(try value(argument))
+            case "--gadget": options.gadget = try value(argument)
+            case "--json": options.json = true
+            case "-h", "--help": print(usage); exit(0)
+            default: throw BenchError("unknown argument \(argument)\n\(usage)")
+            }
+        }
+        return options
+    }
+}
+
+func absolute(_ path: String) -> String {
+    URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL.path
+}
+
+/// The repo holding bpf/gadgets: searched upward from this executable (inside .build*/), then from the current folder.
+func findRepository(executable: String) -> String? {
+    for start in [URL(fileURLWithPath: executable).deletingLastPathComponent(), URL(fileURLWithPath: FileManager.default.currentDirectoryPath)] {
+        var folder = start.standardizedFileURL
+        while true {
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent("bpf/gadgets").path) { return folder.path }
+            let parent = folder.deletingLastPathComponent()
+            if parent.path == folder.path { break }
+            folder = parent
+        }
+    }
+    return nil
+}
+
+func kernelRelease() -> String {
+    var name = utsname()
+    uname(&name)
+    return withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+}
+
+func bench(_ options: Options, workspace: Workspace) async throws -> Report {
+    let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    let repository = findRepository(executable: executable)
+    guard let samples = (options.samples.map(absolute) ?? repository.map { "\($0)/bpf/gadgets" }) else {
+        throw BenchError("no sample gadgets found (no bpf/gadgets above this executable or the current folder); pass --samples DIR")
+    }
+    let includes = options.includes.isEmpty ? [repository.map { "\($0)/bpf/include" }].compactMap { $0 } : options.includes.map(absolute)
+    let gadgetcCandidates = [options.gadgetc.map(absolute), URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("gadgetc").path,
+                             repository.map { "\($0)/.build/release/gadgetc" }].compactMap { $0 }
+    guard let gadgetcPath = options.gadgetc.map(absolute) ?? gadgetcCandidates.first(where: FileManager.default.isExecutableFile) else {
+        throw BenchError("no gadgetc binary (tried \(gadgetcCandidates.joined(separator: ", "))); build it with `swift build -c release --product gadgetc` or pass --gadgetc PATH")
+    }
+    let gadgetc = Gadgetc(path: gadgetcPath, includes: includes)
+    let runner = ProcessRunner()
+    var notes: [String] = []
+
+    // The baseline uses the clang gadgetc picks, so the comparison is of the drivers, not of compilers.
+    let scratchCache = try workspace.fresh("cache-probe")
+    let (clang, clangVersion) = try await gadgetc.chosenCompiler(cache: scratchCache)
+    guard let strip = StripTool.find() else { throw BenchError("no llvm-strip, llvm-strip-16, llvm-strip-14 or /opt/swift/usr/bin/llvm-objcopy") }
+    progress("gadgetc \(gadgetcPath); clang \(clang) (\(clangVersion)); strip \(strip.display)")
+
+    let folders = try FileManager.default.contentsOfDirectory(atPath: samples).sorted()
+        .map { "\(samples)/\($0)" }
+        .filter { FileManager.default.fileExists(atPath: "\($0)/gadget.yaml") || FileManager.default.fileExists(atPath: "\($0)/program.bpf.c") }
+    guard !folders.isEmpty else { throw BenchError("no gadget folders in \(samples)") }
+    let names = folders.map { URL(fileURLWithPath: $0).lastPathComponent }
+    let mainName = options.gadget ?? (names.contains("trace_exec") ? "trace_exec" : names[0])
+    guard let mainFolder = folders.first(where: { URL(fileURLWithPath: $0).lastPathComponent == mainName }) else {
+        throw BenchError("no gadget \(mainName) in \(samples) (have: \(names.joined(separator: ", ")))")
+    }
+
+    /// ig's steps for a folder, from gadgetc's plan of that same folder.
+    func baseline(of folder: String) async throws -> BaselineGadget {
+        let gadget = try GadgetFolder(folder: folder)
+        guard let mainSource = gadget.ebpfSources.first else { throw BenchError("\(folder) has no eBPF source") }
+        return try BaselineGadget(name: gadget.name, plan: try await gadgetc.plan(folder, cache: scratchCache), clang: clang,
+                                  mainSource: mainSource, otherSources: Array(gadget.ebpfSources.dropFirst()))
+    }
+    let baselines = try await folders.asyncMap(baseline(of:))
+    for gadget in baselines where !gadget.skippedSources.isEmpty {
+        notes.append("\(gadget.name) spans several files: the baseline compiles only \(gadget.compiles[0].source) as ig does; gadgetc also compiles \(gadget.skippedSources.joined(separator: ", ")) and links")
+    }
+    let mainBaseline = baselines[folders.firstIndex(of: mainFolder)!]
+    notes.append("baseline per gadget: " + mainBaseline.compiles.map { "(cd DIR && \($0.argv.joined(separator: " ")) -o OUT/\($0.arch).bpf.o && \(strip.path) \(strip.flag) OUT/\($0.arch).bpf.o)" }.joined(separator: "; then "))
+
+    // Copies to edit; the header one gets its header before anything is measured.
+    let sourceCopy = try workspace.copy(gadget: mainFolder)
+    let headerCopy = try workspace.copy(gadget: mainFolder)
+    let mainSource = mainBaseline.compiles[0].source
+    let (header, addedHeader) = try workspace.localHeader(in: headerCopy, mainSource: mainSource)
+    notes.append(addedHeader
+        ? "\(mainName) includes no local header: the header scenario's copy includes an added bench_local.h"
+        : "the header scenario edits \(mainName)'s own \(URL(fileURLWithPath: header).lastPathComponent)")
+    let sourceCopyBaseline = try await baseline(of: sourceCopy)
+    let headerCopyBaseline = try await baseline(of: headerCopy)
+
+    func runBaseline(_ gadgets: [BaselineGadget]) async throws -> Sample {
+        var total = Duration.zero
+        for gadget in gadgets { total += try await gadget.run(runner, strip: strip, outputDirectory: try workspace.fresh("baseline-out")) }
+        return Sample(milliseconds: total.milliseconds, peakMemoryKiB: nil)
+    }
+
+    // Cold runs each get an empty cache; the previous one is deleted first, untimed, once its
+    // background compiles are over (the runner waits for them after each run).
+    var previousColdCache: String?
+    func coldBuild(_ folders: [String]) async throws -> Sample {
+        if let previousColdCache { workspace.remove(previousColdCache) }
+        let cache = try workspace.fresh("cache-cold")
+        previousColdCache = cache
+        return try await gadgetc.build(folders, cache: cache, layout: workspace.unused("oci-cold"))
+    }
+
+    // The warm scenarios share one cache, primed (untimed) for each scenario's folder.
+    let warmCache = try workspace.fresh("cache-warm")
+    func warmScenario(key: String, title: String, target: Double, folder: String, baseline: BaselineGadget,
+                      edit: String?) async throws -> Scenario {
+        let layout = workspace.unused("oci-\(key)")
+        _ = try await gadgetc.build([folder], cache: warmCache, layout: layout)
+        return Scenario(key: key, title: title, target: target,
+                        baseline: { _ in
+                            if let edit { try workspace.touch(edit) }
+                            return try await runBaseline([baseline])
+                        },
+                        gadgetc: { _ in
+                            if let edit { try workspace.touch(edit) }
+                            return try await gadgetc.build([folder], cache: warmCache, layout: layout)
+                        })
+    }
+
+    // One untimed round of each side first, so the first timed run does not pay for loading clang from disk.
+    progress("warming up (untimed)")
+    _ = try await runBaseline(baselines)
+    _ = try await gadgetc.build(folders, cache: try workspace.fresh("cache-warmup"), layout: workspace.unused("oci-warmup"))
+
+    let scenarioRunner = ScenarioRunner(runs: options.runs, marker: workspace.root)
+    var results: [ScenarioResult] = []
+    func measure(_ scenario: Scenario) async throws {
+        progress("\(scenario.title): \(options.runs) runs per side")
+        results.append(try await scenarioRunner.run(scenario))
+    }
+    try await measure(Scenario(key: "cold-one", title: "cold build, one gadget (\(mainName))", target: 0.60,
+                               baseline: { _ in try await runBaseline([mainBaseline]) },
+                               gadgetc: { _ in try await coldBuild([mainFolder]) }))
+    try await measure(Scenario(key: "cold-all", title: "cold build, all \(folders.count) samples", target: 0.50,
+                               baseline: { _ in try await runBaseline(baselines) },
+                               gadgetc: { _ in try await coldBuild(folders) }))
+    if let previousColdCache { workspace.remove(previousColdCache) }
+    try await measure(try await warmScenario(key: "no-op", title: "no-op rebuild (\(mainName))", target: 0.03,
+                                             folder: mainFolder, baseline: mainBaseline, edit: nil))
+    try await measure(try await warmScenario(key: "edit-source", title: "rebuild after editing \(mainSource)", target: 0.30,
+                                             folder: sourceCopy, baseline: sourceCopyBaseline, edit: "\(sourceCopy)/\(mainSource)"))
+    try await measure(try await warmScenario(key: "edit-header", title: "rebuild after editing \(URL(fileURLWithPath: header).lastPathComponent)",
+                                             target: 0.35, folder: headerCopy, baseline: headerCopyBaseline, edit: header))
+
+    notes.append("cold = empty GADGETC_CACHE_DIR (the OS page cache is warm for both sides); edits append a comment line with a new counter to a copy of the gadget")
+    let machine = Machine(cores: ProcessInfo.processInfo.activeProcessorCount, kernel: kernelRelease(), clang: clangVersion,
+                          clangPath: clang, strip: strip.display, gadgetc: gadgetcPath)
+    return Report(machine: machine, runs: options.runs, includes: includes, notes: notes, scenarios: results)
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
+    }
+}
+
+let options: Options
+do { options = try Options.parse(Array(CommandLine.arguments.dropFirst())) } catch {
+    progress("gadgetc-bench: \(error)")
+    exit(2)
+}
+let workspace = try Workspace()
+do {
+    let report = try await bench(options, workspace: workspace)
+    await ClangWatch.waitUntilGone(marker: workspace.root)
+    workspace.removeAll()
+    print(options.json ? try report.json() : report.text())
+} catch {
+    await ClangWatch.waitUntilGone(marker: workspace.root)
+    workspace.removeAll()
+    progress("gadgetc-bench: \(error)")
+    exit(1)
+}

@@ -53,8 +53,8 @@ public final class BuildCache: @unchecked Sendable {
 
     // MARK: Compiles
 
-    /// The cached object for a compile whose inputs are unchanged, or nil.
-    public func lookupCompile(key: String) -> Data? {
+    /// The cached object for a compile whose inputs are unchanged, with those inputs, or nil.
+    public func lookupCompile(key: String) -> (object: Data, dependencies: [String])? {
         guard let data = FileManager.default.contents(atPath: recordPath(key).path),
               let record = try? JSONDecoder().decode(CompileRecord.self, from: data) else { return nil }
         var refreshed = record
@@ -68,7 +68,7 @@ public final class BuildCache: @unchecked Sendable {
         }
         guard let object = object(record.object, entry: key) else { return nil }
         if moved { try? write(refreshed, key: key) }
-        return object
+        return (object, record.dependencies.map(\.path))
     }
 
     /// Remembers a finished compile: hashes every file the depfile lists and stores the object.

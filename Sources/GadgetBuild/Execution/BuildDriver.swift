@@ -20,6 +20,8 @@ public struct BuildOutcome: Codable, Sendable {
     public var destination: String
     public var compiler: ClangCompiler
     public var architectures: [ArchitectureResult]
+    /// Every file the build read: sources, headers (from clang's depfiles), build.yaml and gadget.yaml.
+    public var inputs: [String]
     public var elapsedMilliseconds: Double
     /// gadgetc's own peak resident memory so far (clang excluded), in KiB.
     public var peakMemoryKiB: Int
@@ -124,6 +126,7 @@ public struct BuildDriver: Sendable {
                     programs: output.summary.programs, maps: output.summary.maps.filter { !$0.isInternal },
                     verification: output.verification)
             },
+            inputs: Array(Set(outputs.flatMap(\.inputs) + [gadget.buildFile, gadget.metadata, gadget.wasmModule].compactMap { $0?.path })).sorted(),
             elapsedMilliseconds: (ContinuousClock.now - start).milliseconds,
             peakMemoryKiB: Self.peakMemoryKiB())
     }

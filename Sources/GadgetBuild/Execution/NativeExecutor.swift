@@ -7,6 +7,8 @@ public struct ArchitectureOutput: Codable, Sendable {
     public var summary: BPFObjectSummary
     /// Filled when the plan asked for --verify and the arch is the host's.
     public var verification: VerifierReport?
+    /// Every file the compiles read (from clang's depfiles; just the sources without the cache).
+    public var inputs: [String] = []
 }
 
 /// Runs a plan on the host: clang per compile job (in parallel, bounded), then libbpf in-process to
@@ -34,7 +36,7 @@ public struct NativeExecutor: Sendable {
             try FileManager.default.createDirectory(atPath: "\(plan.workDirectory)/\(arch)", withIntermediateDirectories: true)
         }
         for job in plan.jobs(.generateVmlinux) { try await timed(job) { try generateVmlinux(job) } }
-        try await compileAll(plan.jobs(.compile), compiler: plan.compiler)
+        let inputs = try await compileAll(plan.jobs(.compile), compiler: plan.compiler)
         // After this build's compiles, so that it does not compete with them for the cores.
         if let precompiledHeaders {
             for pch in plan.precompiledHeadersToBuild { await precompiledHeaders.startIfNeeded(pch) }
@@ -58,7 +60,10 @@ public struct NativeExecutor: Sendable {
                     observer.note("[\(arch)] not verified: the kernel verifier only loads objects of the host's architecture")
                 }
             }
-            if let summary { outputs.append(ArchitectureOutput(arch: arch, object: object, summary: summary, verification: verification)) }
+            if let summary {
+                outputs.append(ArchitectureOutput(arch: arch, object: object, summary: summary, verification: verification,
+                                                  inputs: inputs[arch] ?? []))
+            }
         }
         return outputs
     }
@@ -80,16 +85,18 @@ public struct NativeExecutor: Sendable {
 
     /// Runs every compile job (cache hits aside), at most as many at once as there are job slots, and
     /// fails after all have finished so that each arch's diagnostics are seen once.
-    func compileAll(_ jobs: [Job], compiler: ClangCompiler) async throws {
+    /// Returns, per arch, every file the compiles read.
+    func compileAll(_ jobs: [Job], compiler: ClangCompiler) async throws -> [Architecture: [String]] {
         let runner = self.runner, observer = self.observer, slots = self.slots, cache = self.cache
-        let results = try await withThrowingTaskGroup(of: (Int, ProcessResult).self) { group in
+        let outcomes = try await withThrowingTaskGroup(of: (Int, ProcessResult, [String]).self) { group in
             for (index, job) in jobs.enumerated() {
                 group.addTask {
                     let key = BuildCache.compileKey(job: job, compiler: compiler, pch: nil)
-                    if let cache, let object = cache.lookupCompile(key: key) {
-                        try AtomicFile.write(object, to: URL(fileURLWithPath: job.outputs[0]))
+                    let sources = job.inputs.map { URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: job.workingDirectory ?? "/")).standardizedFileURL.path }
+                    if let cache, let hit = cache.lookupCompile(key: key) {
+                        try AtomicFile.write(hit.object, to: URL(fileURLWithPath: job.outputs[0]))
                         observer.jobCached(job)
-                        return (index, ProcessResult(status: 0, signaled: false, standardOutput: "", standardError: ""))
+                        return (index, ProcessResult(status: 0, signaled: false, standardOutput: "", standardError: ""), hit.dependencies)
                     }
                     let result = try await slots.withSlot {
                         observer.jobStarted(job)
@@ -102,18 +109,21 @@ public struct NativeExecutor: Sendable {
                         observer.jobFinished(job, milliseconds: (ContinuousClock.now - start).milliseconds)
                         return result
                     }
-                    if result.succeeded, let cache, let depfile = job.depfile,
-                       let text = try? String(contentsOfFile: depfile, encoding: .utf8) {
-                        let dependencies = Depfile.dependencies(text, relativeTo: job.workingDirectory ?? "/")
-                        try? cache.storeCompile(key: key, dependencies: dependencies, objectPath: job.outputs[0])
+                    var dependencies = sources
+                    if result.succeeded, let depfile = job.depfile, let text = try? String(contentsOfFile: depfile, encoding: .utf8) {
+                        dependencies = Depfile.dependencies(text, relativeTo: job.workingDirectory ?? "/")
+                        try? cache?.storeCompile(key: key, dependencies: dependencies, objectPath: job.outputs[0])
                     }
-                    return (index, result)
+                    return (index, result, dependencies)
                 }
             }
-            var results = [ProcessResult?](repeating: nil, count: jobs.count)
-            while let (index, result) = try await group.next() { results[index] = result }
-            return results.compactMap { $0 }
+            var outcomes = [(ProcessResult, [String])?](repeating: nil, count: jobs.count)
+            while let (index, result, dependencies) = try await group.next() { outcomes[index] = (result, dependencies) }
+            return outcomes.compactMap { $0 }
         }
+        let results = outcomes.map(\.0)
+        var inputs: [Architecture: [String]] = [:]
+        for (job, outcome) in zip(jobs, outcomes) { if let arch = job.arch { inputs[arch, default: []] += outcome.1 } }
         var printed = Set<String>()
         var failure: ExecutionError?
         for (job, result) in zip(jobs, results) {
@@ -132,6 +142,7 @@ public struct NativeExecutor: Sendable {
             }
         }
         if let failure { throw failure }
+        return inputs.mapValues { Array(Set($0)).sorted() }
     }
 
     /// Links with libbpf, or takes the linked object from the cache when the inputs are the same bytes.

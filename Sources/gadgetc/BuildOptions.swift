@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import GadgetBuild
+
+/// The options `build` and `watch` share, named as in `ig image build` where ig has them.
+struct BuildOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: ArgumentHelp("Path to build.yaml (default: DIR/build.yaml).", valueName: "file"))
+    var file: String?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Name for the built image (name:tag); default: the folder's name, tag latest.", valueName: "name:tag"))
+    var tag: String?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Keep the per-arch objects and intermediate files in this folder.", valueName: "dir"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Architectures to build, comma separated.", valueName: "list"))
+    var arch: String = "amd64,arm64"
+
+    @Option(help: "Which toolchain builds: auto picks per arch from the capability probe.")
+    var toolchain: ToolchainChoice = .auto
+
+    @Flag(name: .shortAndLong, help: "Build on the host only, never in a container (same as --toolchain native).")
+    var local = false
+
+    @Option(name: .customShort("I"), help: ArgumentHelp("Extra include folder: gadget headers root, or a folder with <arch>/vmlinux.h. Repeatable.", valueName: "dir"))
+    var includeDirectories: [String] = []
+
+    @Option(help: ArgumentHelp("Write a standalone OCI image layout to this folder instead of ig's store.", valueName: "dir"))
+    var ociLayout: String?
+
+    @Option(help: ArgumentHelp("Use this OCI layout as the image store instead of ig's.", valueName: "dir"))
+    var store: String?
+
+    @Flag(help: "Load each object of the host's architecture into the kernel verifier (needs root or CAP_BPF).")
+    var verify = false
+
+    @Flag(inversion: .prefixedNo, help: "Check gadget.yaml against the eBPF object (params, tracers, map iterators).")
+    var validateMetadata = true
+
+    @Option(name: .customShort("j"), help: ArgumentHelp("Run at most this many compiles at once, across all gadgets (default: the number of cores).", valueName: "n"))
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "Neither read nor write the build cache.")
+    var noCache = false
+
+    func validate() throws {
+        if local && toolchain == .container {
+            throw ValidationError("--local and --toolchain container contradict each other; pick one")
+        }
+        if ociLayout != nil && store != nil {
+            throw ValidationError("--oci-layout and --store both name where the image goes; pick one")
+        }
+        if jobs < 1 { throw ValidationError("-j must be at least 1") }
+        do { _ = try Architecture.parseList(arch) } catch { throw ValidationError("\(error)") }
+    }
+
+    func check(folders: [String]) throws {
+        if folders.count > 1 && tag != nil {
+            throw ValidationError("-t names one image; build one gadget at a time to tag it, or leave -t out to name each after its folder")
+        }
+    }
+
+    /// The request for one of `count` gadgets; with several, -o gets a subfolder per gadget.
+    func request(for folder: String, count: Int) -> BuildRequest {
+        BuildRequest(
+            gadgetFolder: folder, buildFile: file, architectures: (try? Architecture.parseList(arch)) ?? Architecture.allCases,
+            toolchain: local ? .native : toolchain, includeDirectories: includeDirectories,
+            tag: tag, outputDirectory: output.map { count > 1 ? "\($0)/\(URL(fileURLWithPath: folder).lastPathComponent)" : $0 },
+            ociLayout: ociLayout ?? store, verify: verify, validateMetadata: validateMetadata, useCache: !noCache)
+    }
+}
+
+/// Builds several gadgets concurrently, sharing one -j budget, and reports each result.
+struct GadgetBatch {
+    let folders: [String]
+    let options: BuildOptions
+    let quiet: Bool
+    let slots: JobSlots
+
+    init(folders: [String], options: BuildOptions, quiet: Bool) {
+        self.folders = folders
+        self.options = options
+        self.quiet = quiet
+        self.slots = JobSlots(options.jobs)
+    }
+
+    var many: Bool { folders.count > 1 }
+
+    func name(_ folder: String) -> String { URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent }
+
+    func driver(_ folder: String) -> BuildDriver {
+        BuildDriver(observer: TerminalObserver(quiet: quiet, prefix: many ? "\(name(folder)): " : ""), slots: slots)
+    }
+
+    /// Builds `subset` (all by default); every gadget builds even when another fails.
+    func build(_ subset: [String]? = nil) async -> [(folder: String, result: Result<BuildOutcome, Error>)] {
+        let chosen = subset ?? folders
+        let results = await withTaskGroup(of: (Int, Result<BuildOutcome, Error>).self) { group in
+            for (index, folder) in chosen.enumerated() {
+                group.addTask {
+                    do { return (index, .success(try await driver(folder).build(options.request(for: folder, count: folders.count)))) } catch { return (index, .failure(error)) }
+                }
+            }
+            var results = [Result<BuildOutcome, Error>?](repeating: nil, count: chosen.count)
+            for await (index, result) in group { results[index] = result }
+            return results.compactMap { $0 }
+        }
+        return Array(zip(chosen, results)).map { (folder: $0.0, result: $0.1) }
+    }
+
+    /// One line per gadget: ig's success line, or "error: …".
+    func report(_ results: [(folder: String, result: Result<BuildOutcome, Error>)], timed: Bool = false) {
+        for (folder, result) in results {
+            switch result {
+            case .success(let outcome):
+                print(outcome.successLine + (timed ? " (\(String(format: "%.0f", outcome.elapsedMilliseconds)) ms)" : ""))
+            case .failure(let error):
+                Terminal.error(error, prefix: many ? "\(name(folder)): " : "")
+            }
+        }
+        fflush(nil)  // watch prints results as they come, also into a pipe
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import GadgetBuild
+
+struct Watch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rebuild gadgets whenever a file they read changes.",
+        discussion: """
+        Builds each gadget once, then watches (inotify) every file the build read — sources, local and \
+        system headers, build.yaml, gadget.yaml — and the gadget folders, and rebuilds the gadgets a \
+        change touches. Build errors are printed and watching goes on. Stop with Ctrl-C.
+        """
+    )
+
+    @Argument(help: ArgumentHelp("Gadget folders, or folders of gadget folders.", valueName: "dir"))
+    var folders: [String] = ["."]
+
+    @OptionGroup(title: "Build Options") var options: BuildOptions
+
+    func validate() throws { try options.check(folders: GadgetFolder.expand(folders)) }
+
+    func run() async throws {
+        let batch = GadgetBatch(folders: GadgetFolder.expand(folders).map { URL(fileURLWithPath: $0).standardizedFileURL.path },
+                                options: options, quiet: true)
+        let watcher = try FileWatcher()
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .main)
+        signal(SIGINT, SIG_IGN)
+        interrupt.setEventHandler {
+            Terminal.writeError("\nstopped watching\n")
+            Foundation.exit(0)
+        }
+        interrupt.resume()
+
+        var inputs: [String: Set<String>] = [:]  // gadget folder -> files its last build read
+        var pending = batch.folders
+        while true {
+            let results = await batch.build(pending)
+            batch.report(results, timed: true)
+            for (folder, result) in results {
+                if case .success(let outcome) = result { inputs[folder] = Set(outcome.inputs) }
+            }
+            var folders = Set(batch.folders)
+            for files in inputs.values { folders.formUnion(files.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }) }
+            watcher.watch(folders)
+            Terminal.writeError("watching \(batch.folders.count) gadget\(batch.folders.count == 1 ? "" : "s") (\(folders.count) folders); Ctrl-C stops\n")
+
+            repeat {
+                let changed = await withCheckedContinuation { continuation in
+                    Thread.detachNewThread { continuation.resume(returning: watcher.nextChanges()) }
+                }
+                pending = batch.folders.filter { folder in
+                    changed.contains { path in
+                        (inputs[folder]?.contains(path) ?? false) || Self.isGadgetFile(path, in: folder)
+                    }
+                }
+            } while pending.isEmpty
+        }
+    }
+
+    /// A change inside the gadget folder that a build could read (not an editor's swap or backup file).
+    static func isGadgetFile(_ path: String, in folder: String) -> Bool {
+        guard path.hasPrefix(folder + "/") else { return false }
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        return !name.hasPrefix(".") && !name.hasSuffix("~") && !name.hasSuffix(".swp") && !name.hasPrefix("#")
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+
+/// `gadgetc watch` as a user runs it: rebuilds on an edit, survives a broken edit, stops on Ctrl-C.
+@Suite struct WatchTests {
+    @Test func rebuildsSurvivesErrorsAndStopsOnInterrupt() async throws {
+        let root = try Fixtures.temporaryDirectory("watch")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let gadget = root.appendingPathComponent("watched")
+        try FileManager.default.copyItem(at: Fixtures.samples.appendingPathComponent("trace_signal"), to: gadget)
+        let source = gadget.appendingPathComponent("program.bpf.c")
+        let original = try String(contentsOf: source, encoding: .utf8)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Fixtures.gadgetc)
+        process.arguments = ["watch", gadget.path, "-I", Fixtures.bundledHeaders, "--arch", "amd64", "--oci-layout", root.appendingPathComponent("layout").path]
+        process.environment = ProcessInfo.processInfo.environment.merging(["GADGETC_CACHE_DIR": root.appendingPathComponent("cache").path]) { $1 }
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let lines = LineCollector(output.fileHandleForReading)
+        let errorLines = LineCollector(errors.fileHandleForReading)
+
+        #expect(await lines.wait { $0.count >= 1 }, "first build")
+        try (original + "\nint broken(\n").write(to: source, atomically: true, encoding: .utf8)
+        #expect(await errorLines.wait { $0.contains { $0.hasPrefix("error: compiling program.bpf.c") } }, "broken edit reported")
+        try (original + "\n// fixed\n").write(to: source, atomically: true, encoding: .utf8)
+        #expect(await lines.wait { $0.count >= 2 }, "rebuilt after the fix")
+        #expect(lines.snapshot.allSatisfy { $0.hasPrefix("Successfully built ghcr.io/inspektor-gadget/gadget/watched:latest@sha256:") })
+
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        #expect(errorLines.snapshot.contains("stopped watching"))
+    }
+}
+
+/// Collects a pipe's lines as they arrive.
+final class LineCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    private var partial = ""
+
+    init(_ handle: FileHandle) {
+        handle.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.lock.withLock {
+                self.partial += String(decoding: data, as: UTF8.self)
+                while let newline = self.partial.firstIndex(of: "\n") {
+                    self.lines.append(String(self.partial[..<newline]))
+                    self.partial = String(self.partial[self.partial.index(after: newline)...])
+                }
+            }
+        }
+    }
+
+    var snapshot: [String] { lock.withLock { lines } }
+
+    /// Waits up to 30 s for `condition` to hold.
+    func wait(_ condition: ([String]) -> Bool) async -> Bool {
+        for _ in 0..<300 {
+            if condition(snapshot) { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+}
