@@ -36,7 +36,6 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
-            exclude: ["Container"], // TEMP-EXCLUDE while the engine client is written
             linkerSettings: staticBPF
         ),
         .executableTarget(
@@ -51,7 +50,7 @@ let package = Package(
             name: "gadgetc-bench",
             dependencies: ["GadgetBuild"]
         ),
-        .testTarget(name: "GadgetBuildTests", dependencies: ["GadgetBuild"], exclude: ["Container"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["GadgetBuild"], exclude: ["Container"]),
+        .testTarget(name: "GadgetBuildTests", dependencies: ["GadgetBuild"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["GadgetBuild"]),
     ]
 )

@@ -18,6 +18,9 @@ DOCKER="$DOCKER_CLI -H unix://$SOCKET"
 log() { echo "testenv: $*" >&2; }
 fail() { echo "testenv: error: $*" >&2; exit 1; }
 
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }

@@ -5,7 +5,9 @@ import GadgetBuild
 struct Sample: Sendable {
     var milliseconds: Double
     /// gadgetc's own peak RSS from `--json` (`peakMemoryKiB`); nil for the baseline.
-    var peakMemoryKiB: Int?
+    var peakMemoryKiB: Int? = nil
+    /// gadgetc's own `elapsedMilliseconds` (the longest gadget's): the wall time minus process start and exit.
+    var reportedMilliseconds: Double? = nil
 }
 
 extension Duration {
@@ -28,8 +30,15 @@ struct Gadgetc: Sendable {
         setenv("GADGETC_CACHE_DIR", directory, 1)
     }
 
+    struct Doctor {
+        var clangPath: String
+        var clangVersion: String
+        /// vmlinux.h files the host lacks: the samples then compile without one for that arch, on both sides.
+        var missing: [String]
+    }
+
     /// `gadgetc doctor --json`: the clang gadgetc picks, which the baseline must use too.
-    func chosenCompiler(cache: String) async throws -> (path: String, versionLine: String) {
+    func doctor(cache: String) async throws -> Doctor {
         useCache(cache)
         // doctor exits non-zero when nothing can be built; its JSON still says why, so read it either way.
         let result = try await runner.run([path, "doctor", "--json"] + includeFlags, workingDirectory: nil)
@@ -37,7 +46,10 @@ struct Gadgetc: Sendable {
               let chosen = report["chosenCompiler"] as? [String: Any], let clang = chosen["path"] as? String else {
             throw BenchError("gadgetc doctor --json names no chosen compiler:\n\(result.standardError)\(result.standardOutput)")
         }
-        return (clang, chosen["versionLine"] as? String ?? chosen["version"] as? String ?? "?")
+        let missing = (report["capabilities"] as? [[String: Any]] ?? [])
+            .filter { $0["found"] as? Bool == false && ($0["name"] as? String)?.hasPrefix("vmlinux.h") == true }
+            .compactMap { capability in (capability["name"] as? String).map { "\($0)" + ((capability["detail"] as? String).map { " (\($0))" } ?? "") } }
+        return Doctor(clangPath: clang, clangVersion: chosen["versionLine"] as? String ?? chosen["version"] as? String ?? "?", missing: missing)
     }
 
     /// `gadgetc build --dry-run --json DIR`: the plan, whose compile lines give the baseline its include setup.
@@ -56,14 +68,15 @@ struct Gadgetc: Sendable {
         let argv = [path, "build", "--json", "--oci-layout", layout] + includeFlags + folders
         let (elapsed, result) = try await timedRun(runner, argv)
         let json = try? JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8))
-        return Sample(milliseconds: elapsed.milliseconds, peakMemoryKiB: json.flatMap { Self.maxValue(of: "peakMemoryKiB", in: $0) })
+        return Sample(milliseconds: elapsed.milliseconds, peakMemoryKiB: json.flatMap { Self.maxValue(of: "peakMemoryKiB", in: $0) }.map { Int($0) },
+                      reportedMilliseconds: json.flatMap { Self.maxValue(of: "elapsedMilliseconds", in: $0) })
     }
 
-    /// The largest value of `key` anywhere in a JSON document: one gadget prints an object, several an array.
-    private static func maxValue(of key: String, in json: Any) -> Int? {
+    /// The largest number under `key` anywhere in a JSON document: one gadget prints an object, several an array.
+    private static func maxValue(of key: String, in json: Any) -> Double? {
         switch json {
         case let object as [String: Any]:
-            let own = (object[key] as? NSNumber)?.intValue
+            let own = (object[key] as? NSNumber)?.doubleValue
             return (object.values.compactMap { maxValue(of: key, in: $0) } + [own].compactMap { $0 }).max()
         case let array as [Any]:
             return array.compactMap { maxValue(of: key, in: $0) }.max()

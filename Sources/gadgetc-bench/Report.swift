@@ -3,6 +3,9 @@ import Foundation
 struct Machine: Codable, Sendable {
     var cores: Int
     var kernel: String
+    /// /proc/loadavg's 1-minute figure before and after: others' work on the machine skews both sides.
+    var loadBefore: String
+    var loadAfter: String
     var clang: String
     var clangPath: String
     var strip: String
@@ -46,7 +49,7 @@ struct Report: Sendable {
             lines.append(String(format: "gadgetc peak RSS (max over all runs, clang excluded): %.1f MB (%d KiB), target < %.0f MB: ",
                                 Self.megabytes(peak), peak, Self.peakMemoryTargetMB) + (peakMemoryMet == true ? "met" : "MISSED"))
         }
-        lines.append("machine: \(machine.cores) cores, kernel \(machine.kernel); \(machine.clang) at \(machine.clangPath)")
+        lines.append("machine: \(machine.cores) cores, kernel \(machine.kernel), load \(machine.loadBefore) before / \(machine.loadAfter) after; \(machine.clang) at \(machine.clangPath)")
         lines.append("baseline strip: \(machine.strip)")
         lines.append("gadgetc: \(machine.gadgetc), -I \(includes.joined(separator: " -I ")); \(runs) runs per side, interleaved, medians")
         lines += notes.map { "note: \($0)" }
@@ -58,7 +61,7 @@ struct Report: Sendable {
             var key, title: String
             var target, baselineMedianMilliseconds, gadgetcMedianMilliseconds, ratio: Double
             var met: Bool
-            var baselineMilliseconds, gadgetcMilliseconds: [Double]
+            var baselineMilliseconds, gadgetcMilliseconds, gadgetcReportedMilliseconds: [Double]
             var peakMemoryKiB: Int?
         }
         struct Document: Encodable {
@@ -77,6 +80,7 @@ struct Report: Sendable {
                 ScenarioJSON(key: $0.key, title: $0.title, target: $0.target, baselineMedianMilliseconds: $0.baselineMedian,
                              gadgetcMedianMilliseconds: $0.gadgetcMedian, ratio: $0.ratio, met: $0.met,
                              baselineMilliseconds: $0.baselineMilliseconds, gadgetcMilliseconds: $0.gadgetcMilliseconds,
+                             gadgetcReportedMilliseconds: $0.gadgetcReportedMilliseconds,
                              peakMemoryKiB: $0.peakMemoryKiB)
             },
             peakMemoryKiB: peakMemoryKiB, peakMemoryTargetMB: Self.peakMemoryTargetMB, peakMemoryMet: peakMemoryMet)

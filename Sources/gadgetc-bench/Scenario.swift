@@ -16,6 +16,7 @@ struct ScenarioResult: Codable, Sendable {
     var target: Double
     var baselineMilliseconds: [Double]
     var gadgetcMilliseconds: [Double]
+    var gadgetcReportedMilliseconds: [Double] = []
     /// gadgetc's peak RSS, the largest over this scenario's runs.
     var peakMemoryKiB: Int?
 
@@ -50,8 +51,10 @@ struct ScenarioRunner {
             await ClangWatch.waitUntilGone(marker: marker)
             result.baselineMilliseconds.append(baseline.milliseconds)
             result.gadgetcMilliseconds.append(gadgetc.milliseconds)
+            if let reported = gadgetc.reportedMilliseconds { result.gadgetcReportedMilliseconds.append(reported) }
             if let peak = gadgetc.peakMemoryKiB { result.peakMemoryKiB = max(result.peakMemoryKiB ?? 0, peak) }
-            progress("  [\(scenario.key)] run \(run + 1)/\(runs): baseline \(format(baseline.milliseconds)) ms, gadgetc \(format(gadgetc.milliseconds)) ms")
+            progress("  [\(scenario.key)] run \(run + 1)/\(runs): baseline \(format(baseline.milliseconds)) ms, gadgetc \(format(gadgetc.milliseconds)) ms"
+                     + (gadgetc.reportedMilliseconds.map { " (\(format($0)) ms by its own clock)" } ?? ""))
         }
         return result
     }

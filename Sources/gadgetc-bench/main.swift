@@ -71,16 +71,23 @@ func kernelRelease() -> String {
     return withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
 }
 
+func loadAverage() -> String {
+    ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?").split(separator: " ").first.map(String.init) ?? "?"
+}
+
 func bench(_ options: Options, workspace: Workspace) async throws -> Report {
+    let loadBefore = loadAverage()
     let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     let repository = findRepository(executable: executable)
     guard let samples = (options.samples.map(absolute) ?? repository.map { "\($0)/bpf/gadgets" }) else {
         throw BenchError("no sample gadgets found (no bpf/gadgets above this executable or the current folder); pass --samples DIR")
     }
     let includes = options.includes.isEmpty ? [repository.map { "\($0)/bpf/include" }].compactMap { $0 } : options.includes.map(absolute)
-    let gadgetcCandidates = [options.gadgetc.map(absolute), URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("gadgetc").path,
-                             repository.map { "\($0)/.build/release/gadgetc" }].compactMap { $0 }
-    guard let gadgetcPath = options.gadgetc.map(absolute) ?? gadgetcCandidates.first(where: FileManager.default.isExecutableFile) else {
+    // `swift run -c release gadgetc-bench` puts gadgetc (when built) next to this executable.
+    let gadgetcCandidates = options.gadgetc.map { [absolute($0)] }
+        ?? [URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("gadgetc").path,
+            repository.map { "\($0)/.build/release/gadgetc" }].compactMap { $0 }
+    guard let gadgetcPath = gadgetcCandidates.first(where: FileManager.default.isExecutableFile) else {
         throw BenchError("no gadgetc binary (tried \(gadgetcCandidates.joined(separator: ", "))); build it with `swift build -c release --product gadgetc` or pass --gadgetc PATH")
     }
     let gadgetc = Gadgetc(path: gadgetcPath, includes: includes)
@@ -89,7 +96,9 @@ func bench(_ options: Options, workspace: Workspace) async throws -> Report {
 
     // The baseline uses the clang gadgetc picks, so the comparison is of the drivers, not of compilers.
     let scratchCache = try workspace.fresh("cache-probe")
-    let (clang, clangVersion) = try await gadgetc.chosenCompiler(cache: scratchCache)
+    let doctor = try await gadgetc.doctor(cache: scratchCache)
+    let (clang, clangVersion) = (doctor.clangPath, doctor.clangVersion)
+    if !doctor.missing.isEmpty { notes.append("gadgetc doctor: missing " + doctor.missing.joined(separator: "; ")) }
     guard let strip = StripTool.find() else { throw BenchError("no llvm-strip, llvm-strip-16, llvm-strip-14 or /opt/swift/usr/bin/llvm-objcopy") }
     progress("gadgetc \(gadgetcPath); clang \(clang) (\(clangVersion)); strip \(strip.display)")
 
@@ -131,7 +140,7 @@ func bench(_ options: Options, workspace: Workspace) async throws -> Report {
     func runBaseline(_ gadgets: [BaselineGadget]) async throws -> Sample {
         var total = Duration.zero
         for gadget in gadgets { total += try await gadget.run(runner, strip: strip, outputDirectory: try workspace.fresh("baseline-out")) }
-        return Sample(milliseconds: total.milliseconds, peakMemoryKiB: nil)
+        return Sample(milliseconds: total.milliseconds)
     }
 
     // Cold runs each get an empty cache; the previous one is deleted first, untimed, once its
@@ -192,7 +201,8 @@ func bench(_ options: Options, workspace: Workspace) async throws -> Report {
                                              target: 0.35, folder: headerCopy, baseline: headerCopyBaseline, edit: header))
 
     notes.append("cold = empty GADGETC_CACHE_DIR (the OS page cache is warm for both sides); edits append a comment line with a new counter to a copy of the gadget")
-    let machine = Machine(cores: ProcessInfo.processInfo.activeProcessorCount, kernel: kernelRelease(), clang: clangVersion,
+    let machine = Machine(cores: ProcessInfo.processInfo.activeProcessorCount, kernel: kernelRelease(),
+                          loadBefore: loadBefore, loadAfter: loadAverage(), clang: clangVersion,
                           clangPath: clang, strip: strip.display, gadgetc: gadgetcPath)
     return Report(machine: machine, runs: options.runs, includes: includes, notes: notes, scenarios: results)
 }
@@ -210,7 +220,11 @@ do { options = try Options.parse(Array(CommandLine.arguments.dropFirst())) } cat
     progress("gadgetc-bench: \(error)")
     exit(2)
 }
-let workspace = try Workspace()
+let workspace: Workspace
+do { workspace = try Workspace() } catch {
+    progress("gadgetc-bench: cannot create a temporary folder: \(error)")
+    exit(1)
+}
 do {
     let report = try await bench(options, workspace: workspace)
     await ClangWatch.waitUntilGone(marker: workspace.root)

@@ -130,12 +130,6 @@ struct ContainerRoundTripTests {
         }
         #expect(error?.description.contains("No such image") == true, "\(String(describing: error))")
     }
-
-    @Test func aMissingSocketSaysWhatToDo() async throws {
-        let client = EngineClient(socket: EngineSocket(path: "/tmp/gadgetc-no-such.sock", source: .dockerHost))
-        let error = await #expect(throws: EngineError.self) { _ = try await client.version() }
-        #expect(error == .namedSocketMissing(path: "/tmp/gadgetc-no-such.sock", source: "DOCKER_HOST"))
-    }
 }
 
 final class IDBox: @unchecked Sendable {
@@ -145,8 +139,16 @@ final class IDBox: @unchecked Sendable {
     var value: String? { lock.withLock { stored } }
 }
 
+/// Needs no engine: what the client says when the socket is absent or dead.
 @Suite("Engine socket failures")
 struct EngineSocketFailureTests {
+    @Test(.timeLimit(.minutes(1)))
+    func aMissingSocketSaysWhatToDo() async throws {
+        let client = EngineClient(socket: EngineSocket(path: "/tmp/gadgetc-no-such.sock", source: .dockerHost))
+        let error = await #expect(throws: EngineError.self) { _ = try await client.version() }
+        #expect(error == .namedSocketMissing(path: "/tmp/gadgetc-no-such.sock", source: "DOCKER_HOST"))
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func aSocketNobodyListensOnFailsAtOnce() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("gadgetc-dead-\(getpid()).sock").path
