@@ -41,7 +41,7 @@ struct Build: AsyncParsableCommand {
             }
             return
         }
-        let results = await batch.build()
+        let results = try await Interruption.run { await batch.build() }
         if outputOptions.json {
             let reports = results.map { GadgetResult(folder: $0.folder, result: $0.result) }
             if !batch.many, case .success(let outcome) = results[0].result {
@@ -75,7 +75,12 @@ struct GadgetResult: Encodable {
 /// `--dry-run` as text: one line per job with its exact command line.
 enum PlanText {
     static func render(_ plan: BuildPlan) -> String {
-        var lines = ["# \(plan.gadgetFolder): clang \(plan.compiler.version) at \(plan.compiler.path) (\(plan.compilerReason))"]
+        var lines = ["# \(plan.gadgetFolder)"]
+        if let compiler = plan.compiler { lines.append("# native: clang \(compiler.version) at \(compiler.path) (\(plan.compilerReason))") }
+        if let container = plan.container {
+            let arches = plan.toolchains.filter { $0.toolchain == .container }.map(\.arch.rawValue).joined(separator: ", ")
+            lines.append("# \(arches) in the builder container: \(container.image) (pull: \(container.pullPolicy.rawValue)); run as: docker exec CONTAINER …")
+        }
         for job in plan.jobs {
             lines.append(job.argv.isEmpty
                 ? "# \(job.summary) (in-process)\(job.outputs.isEmpty ? "" : " -> " + job.outputs.joined(separator: " "))"

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import GadgetBuild
 
+extension PullPolicy: ExpressibleByArgument {}
+
 /// The options `build` and `watch` share, named as in `ig image build` where ig has them.
 struct BuildOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: ArgumentHelp("Path to build.yaml (default: DIR/build.yaml).", valueName: "file"))
@@ -43,6 +45,15 @@ struct BuildOptions: ParsableArguments {
     @Flag(help: "Neither read nor write the build cache.")
     var noCache = false
 
+    @Option(help: ArgumentHelp("The builder image for arches the host cannot build.", valueName: "ref"))
+    var builderImage: String = BuilderImage.defaultReference
+
+    @Option(help: ArgumentHelp("When to pull the builder image: always, missing (only when absent) or never (offline).", valueName: "policy"))
+    var builderImagePull: PullPolicy = .default
+
+    @Option(help: ArgumentHelp("The container engine's socket (unix://PATH); default: DOCKER_HOST, CONTAINER_HOST, then docker's and podman's usual sockets.", valueName: "url"))
+    var containerHost: String?
+
     func validate() throws {
         if local && toolchain == .container {
             throw ValidationError("--local and --toolchain container contradict each other; pick one")
@@ -66,7 +77,8 @@ struct BuildOptions: ParsableArguments {
             gadgetFolder: folder, buildFile: file, architectures: (try? Architecture.parseList(arch)) ?? Architecture.allCases,
             toolchain: local ? .native : toolchain, includeDirectories: includeDirectories,
             tag: tag, outputDirectory: output.map { count > 1 ? "\($0)/\(URL(fileURLWithPath: folder).lastPathComponent)" : $0 },
-            ociLayout: ociLayout ?? store, verify: verify, validateMetadata: validateMetadata, useCache: !noCache)
+            ociLayout: ociLayout ?? store, verify: verify, validateMetadata: validateMetadata, useCache: !noCache,
+            container: ContainerSettings(engineOption: containerHost, image: builderImage, pullPolicy: builderImagePull))
     }
 }
 

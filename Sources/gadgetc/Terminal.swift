@@ -1,8 +1,11 @@
+import ArgumentParser
 import Foundation
 import GadgetBuild
 
 /// Writing to the user's terminal: errors as one line, progress on standard error.
 enum Terminal {
+    static let isTerminal = isatty(STDERR_FILENO) == 1
+
     static func writeError(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))
     }
@@ -50,4 +53,50 @@ struct TerminalObserver: BuildObserver {
         guard !quiet else { return }
         Terminal.writeError("\(prefix)\(text)\n")
     }
+
+    /// Pull progress: byte counts on one rewritten line on a terminal, one line per step otherwise.
+    func pullProgress(_ progress: PullProgress) {
+        guard !quiet else { return }
+        let layer = progress.id.map { "\($0): " } ?? ""
+        if let current = progress.current, let total = progress.total, total > 0 {
+            guard Terminal.isTerminal else { return }
+            Terminal.writeError("\r\(prefix)pulling \(layer)\(progress.status) \(current >> 20)/\(total >> 20) MiB\u{1B}[K")
+        } else {
+            Terminal.writeError("\(Terminal.isTerminal ? "\r\u{1B}[K" : "")\(prefix)pull: \(layer)\(progress.status)\n")
+        }
+    }
+}
+
+/// Runs work that Ctrl-C or SIGTERM cancels (so that builder containers are removed), then exits
+/// with the shell's status for the signal.
+enum Interruption {
+    static func run<T: Sendable>(_ body: @escaping @Sendable () async -> T) async throws -> T {
+        let task = Task { await body() }
+        let received = ManagedSignal()
+        var sources: [DispatchSourceSignal] = []
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                received.set(number)
+                task.cancel()
+            }
+            source.resume()
+            sources.append(source)
+        }
+        let value = await task.value
+        sources.forEach { $0.cancel() }
+        if let number = received.value {
+            Terminal.writeError("interrupted; builder containers removed\n")
+            throw ExitCode(128 + number)
+        }
+        return value
+    }
+}
+
+final class ManagedSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var number: Int32?
+    func set(_ value: Int32) { lock.withLock { number = value } }
+    var value: Int32? { lock.withLock { number } }
 }

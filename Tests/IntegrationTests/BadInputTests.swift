@@ -42,8 +42,9 @@ import Testing
              expected: "there is none for arm64"),
         Case(description: "unknown arch", arguments: [Fixtures.samples.appendingPathComponent("trace_exec").path, "--arch", "riscv"],
              expected: "unknown architecture 'riscv'"),
-        Case(description: "container toolchain", arguments: [Fixtures.samples.appendingPathComponent("trace_exec").path, "--toolchain", "container"],
-             expected: "container toolchain is not available"),
+        Case(description: "container engine socket missing", arguments: [Fixtures.samples.appendingPathComponent("trace_exec").path, "--toolchain", "container",
+                                                                         "--container-host", "unix:///nonexistent/gadgetc-test.sock"],
+             expected: "/nonexistent/gadgetc-test.sock"),
         Case(description: "bad tag", arguments: [Fixtures.samples.appendingPathComponent("trace_exec").path, "-t", "Bad Name!"],
              expected: "reference"),
     ]

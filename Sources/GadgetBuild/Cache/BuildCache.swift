@@ -37,12 +37,14 @@ public final class BuildCache: @unchecked Sendable {
 
     /// The key of a compile command. Output paths are left out: where the object goes does not
     /// change its bytes.
-    public static func compileKey(job: Job, compiler: ClangCompiler, pch: String?) -> String {
+    /// The precompiled header, when used, is in the argv (its path holds its own key).
+    public static func compileKey(job: Job, compilerIdentity: String) -> String {
         var argv = job.argv
-        for (index, argument) in argv.enumerated() where job.outputs.contains(argument) { argv[index] = "<output>" }
+        if let o = argv.lastIndex(of: "-o"), o + 1 < argv.count { argv[o + 1] = "<output>" }
         if let mf = argv.firstIndex(of: "-MF"), mf + 1 < argv.count { argv[mf + 1] = "<depfile>" }
-        let parts = ["compile", GadgetcVersion.string, compiler.identity, job.arch?.rawValue ?? "", job.workingDirectory ?? "",
-                     pch ?? "no-pch"] + argv.dropFirst()
+        // Container jobs name their sources by container path: the host folder behind /work is what differs.
+        let folder = job.workingDirectory.flatMap(job.hostPath) ?? job.workingDirectory ?? ""
+        let parts = ["compile", GadgetcVersion.string, compilerIdentity, job.arch?.rawValue ?? "", folder] + argv.dropFirst()
         return ContentDigest.hex(parts.joined(separator: "\u{0}"))
     }
 

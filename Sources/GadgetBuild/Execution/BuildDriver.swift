@@ -18,7 +18,10 @@ public struct BuildOutcome: Codable, Sendable {
     public var digest: String
     /// The store or layout the image was written to.
     public var destination: String
-    public var compiler: ClangCompiler
+    /// The host's clang, when an arch built natively.
+    public var compiler: ClangCompiler?
+    /// The builder image, when an arch built in the container.
+    public var builderImage: String?
     public var architectures: [ArchitectureResult]
     /// Every file the build read: sources, headers (from clang's depfiles), build.yaml and gadget.yaml.
     public var inputs: [String]
@@ -52,7 +55,8 @@ public struct BuildDriver: Sendable {
     }
 
     public func probe(_ request: BuildRequest) async -> ProbeReport {
-        await HostProbe(host: host, cache: cache, userIncludeDirectories: request.includeDirectories).run()
+        await HostProbe(host: host, cache: cache, userIncludeDirectories: request.includeDirectories,
+                        engineOption: request.container.engineOption).run()
     }
 
     /// Reads the gadget folder and plans every job without running any.
@@ -80,12 +84,21 @@ public struct BuildDriver: Sendable {
         let created = try GadgetImageContent.creationDate(environment: host.environment)
 
         let (plan, gadget) = try await plan(request)
-        let arches = plan.toolchains.map(\.arch.rawValue).joined(separator: ", ")
-        observer.note("\(gadget.name): native toolchain for \(arches): clang \(plan.compiler.version) at \(plan.compiler.path), \(plan.compilerReason)")
+        observer.note("\(gadget.name): " + plan.toolchains.map { decision in
+            decision.toolchain == .container
+                ? "\(decision.arch) in the builder container (\(decision.reasons.first ?? ""))"
+                : "\(decision.arch) native"
+        }.joined(separator: ", ") + (plan.compiler.map { "; clang \($0.version) at \($0.path), \(plan.compilerReason)" } ?? ""))
         defer { if !plan.keepsWorkDirectory { try? FileManager.default.removeItem(atPath: plan.workDirectory) } }
         let buildCache = request.useCache ? openCache() : nil
-        let outputs = try await NativeExecutor(runner: runner, observer: observer, slots: slots, cache: buildCache,
-                                               precompiledHeaders: precompiledHeaders).execute(plan)
+        let executor = BuildExecutor(runner: runner, observer: observer, slots: slots, cache: buildCache, precompiledHeaders: precompiledHeaders)
+        let outputs: [ArchitectureOutput]
+        if let settings = plan.container {
+            outputs = try await ContainerBuild(settings: settings, observer: observer, environment: host.environment)
+                .run(plan, gadget: gadget, compat: plan.containerCompatDirectory, executor: executor)
+        } else {
+            outputs = try await executor.execute(plan)
+        }
         if buildCache != nil { CacheMaintenance(location: cache).pruneIfDue() }
 
         if request.validateMetadata {
@@ -117,7 +130,7 @@ public struct BuildDriver: Sendable {
 
         return BuildOutcome(
             gadget: gadget.root.path, image: reference.description, digest: built.indexDigest, destination: destination.path,
-            compiler: plan.compiler,
+            compiler: plan.compiler, builderImage: plan.container?.image,
             architectures: outputs.map { output in
                 let decision = plan.toolchains.first { $0.arch == output.arch }
                 return BuildOutcome.ArchitectureResult(

@@ -8,6 +8,12 @@ public protocol BuildObserver: Sendable {
     func diagnostics(_ job: Job, text: String)
     /// A one-line remark (which toolchain, a fallback, a skipped step).
     func note(_ text: String)
+    /// A line of the builder image's pull.
+    func pullProgress(_ progress: PullProgress)
+}
+
+extension BuildObserver {
+    public func pullProgress(_ progress: PullProgress) {}
 }
 
 /// Hears nothing.

@@ -17,6 +17,9 @@ public struct GadgetFolder: Equatable, Sendable {
     public var wasmModule: URL?
     /// Sources whose first include is vmlinux.h: they can use the precompiled vmlinux.h.
     public var sourcesStartingWithVmlinux: Set<String> = []
+    /// Whether a source or a header of the folder names vmlinux.h: such a gadget cannot build for an
+    /// arch without one (a `__has_include` fallback counts as not needing it).
+    public var includesVmlinux = false
 
     /// Display name of the folder for messages: its last path component.
     public var name: String { root.lastPathComponent }
@@ -88,9 +91,23 @@ public struct GadgetFolder: Equatable, Sendable {
         let siblings = (try? fileManager.contentsOfDirectory(atPath: root.path)) ?? []
         let others = siblings.filter { $0.hasSuffix(".bpf.c") && $0 != mainSource }.sorted()
         ebpfSources = [mainSource] + others
-        sourcesStartingWithVmlinux = Set(ebpfSources.filter { source in
-            (try? String(contentsOf: root.appendingPathComponent(source), encoding: .utf8)).map(PrecompiledHeader.sourceStartsWithVmlinux) ?? false
-        })
+        var texts: [String: String] = [:]
+        for name in ebpfSources + siblings.filter({ $0.hasSuffix(".h") }) {
+            texts[name] = try? String(contentsOf: root.appendingPathComponent(name), encoding: .utf8)
+        }
+        sourcesStartingWithVmlinux = Set(ebpfSources.filter { texts[$0].map(PrecompiledHeader.sourceStartsWithVmlinux) ?? false })
+        includesVmlinux = texts.values.contains(where: Self.includesVmlinux)
+    }
+
+    /// Whether C text has an `#include` of vmlinux.h that is not behind a `__has_include` check.
+    static func includesVmlinux(_ text: String) -> Bool {
+        guard !text.contains("__has_include(<vmlinux.h>)"), !text.contains("__has_include(\"vmlinux.h\")") else { return false }
+        return text.split(separator: "\n").contains { line in
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard trimmed.hasPrefix("#") else { return false }
+            let directive = trimmed.dropFirst().trimmingCharacters(in: .whitespaces)
+            return directive.hasPrefix("include") && (directive.contains("<vmlinux.h>") || directive.contains("\"vmlinux.h\""))
+        }
     }
 
     /// Command-line folders to gadget folders: a folder that holds no gadget files but has gadget

@@ -4,8 +4,13 @@ import Foundation
 public struct BuildPlan: Codable, Sendable {
     public var gadgetFolder: String
     public var architectures: [Architecture]
-    public var compiler: ClangCompiler
+    /// The host's clang, when any arch builds natively.
+    public var compiler: ClangCompiler?
     public var compilerReason: String
+    /// The builder image and engine, when any arch builds in the container.
+    public var container: ContainerSettings?
+    /// gadgetc's libbpf overlay, mounted into the builder container when found.
+    public var containerCompatDirectory: String?
     /// Per arch: which toolchain and why.
     public var toolchains: [ToolchainDecision]
     /// Where compiled and linked objects go.
@@ -37,43 +42,18 @@ public struct BuildPlanner: Sendable {
     }
 
     public func plan(_ request: BuildRequest, gadget: GadgetFolder, workDirectory: URL, keepsWorkDirectory: Bool) throws -> BuildPlan {
-        let toolchains = try selectToolchains(request)
-        guard let compiler = probe.chosenCompiler, let layout = probe.includeLayout else {
-            throw PlanningError.noNativeToolchain(missing: probe.missingRequirements)
-        }
+        let toolchains = try selectToolchains(request, gadget: gadget)
         var jobs: [Job] = []
         var programs: [String: String] = [:]
         var precompiledHeadersToBuild: [PrecompiledHeader] = []
         let work = workDirectory.path
-        for arch in request.architectures {
-            let vmlinux = probe.vmlinux[arch.rawValue]
-            if let vmlinux, vmlinux.kind == .kernelBTF, let btf = vmlinux.btfPath {
-                jobs.append(Job(kind: .generateVmlinux, arch: arch, inputs: [btf],
-                                outputs: ["\(vmlinux.includeDirectory)/vmlinux.h"]))
-            }
-            var objects: [String] = []
-            let pch = cache.flatMap { cache in
-                vmlinux.flatMap { PrecompiledHeader.plan(compiler: compiler, arch: arch, vmlinux: $0, layout: layout, cache: cache) }
-            }
-            let pchReady = pch.map { precompiledHeaderExists($0.output) } ?? false
-            if let pch, !pchReady, !gadget.sourcesStartingWithVmlinux.isEmpty { precompiledHeadersToBuild.append(pch) }
-            for (index, source) in gadget.ebpfSources.enumerated() {
-                let stem = URL(fileURLWithPath: source).lastPathComponent.replacingOccurrences(of: ".bpf.c", with: "")
-                    .replacingOccurrences(of: ".c", with: "")
-                let output = "\(work)/\(arch)/\(index == 0 ? "\(arch).bpf.o" : "\(stem).bpf.o")"
-                var argv = Self.compileArguments(
-                    clang: compiler.path, arch: arch, source: source, output: output,
-                    vmlinuxDirectory: vmlinux?.includeDirectory, layout: layout)
-                if let pch, pchReady, gadget.sourcesStartingWithVmlinux.contains(source) {
-                    argv.insert(contentsOf: pch.compileFlags, at: argv.count - 2)
-                }
-                if request.useCache {
-                    // The depfile lists every file the compile read: the cache's key covers them all.
-                    argv.insert(contentsOf: ["-MD", "-MF", output + ".d"], at: argv.count - 2)
-                }
-                jobs.append(Job(kind: .compile, arch: arch, argv: argv, workingDirectory: gadget.root.path,
-                                inputs: [source], outputs: [output]))
-                objects.append(output)
+        for decision in toolchains {
+            let arch = decision.arch
+            let objects: [String]
+            if decision.toolchain == .container {
+                objects = containerCompiles(arch, request: request, gadget: gadget, work: work, into: &jobs)
+            } else {
+                objects = try nativeCompiles(arch, request: request, gadget: gadget, work: work, into: &jobs, pchs: &precompiledHeadersToBuild)
             }
             guard !objects.isEmpty else { continue }
             let linked = "\(work)/\(arch).bpf.o"
@@ -84,11 +64,75 @@ public struct BuildPlanner: Sendable {
             }
             programs[arch.rawValue] = linked
         }
+        let native = toolchains.contains { $0.toolchain == .native }
         return BuildPlan(
             gadgetFolder: gadget.root.path, architectures: request.architectures,
-            compiler: compiler, compilerReason: probe.compilerReason ?? "",
+            compiler: native ? probe.chosenCompiler : nil, compilerReason: native ? probe.compilerReason ?? "" : "",
+            container: toolchains.contains { $0.toolchain == .container } ? request.container : nil,
+            containerCompatDirectory: bundledCompat,
             toolchains: toolchains, workDirectory: work, keepsWorkDirectory: keepsWorkDirectory,
             jobs: jobs, programs: programs, precompiledHeadersToBuild: precompiledHeadersToBuild)
+    }
+
+    /// Compile jobs on the host, with the probe's clang and include folders (and the PCH when present).
+    func nativeCompiles(_ arch: Architecture, request: BuildRequest, gadget: GadgetFolder, work: String,
+                        into jobs: inout [Job], pchs: inout [PrecompiledHeader]) throws -> [String] {
+        guard let compiler = probe.chosenCompiler, let layout = probe.includeLayout else {
+            throw PlanningError.noNativeToolchain(missing: probe.missingRequirements)
+        }
+        let vmlinux = probe.vmlinux[arch.rawValue]
+        if let vmlinux, vmlinux.kind == .kernelBTF, let btf = vmlinux.btfPath {
+            jobs.append(Job(kind: .generateVmlinux, arch: arch, inputs: [btf], outputs: ["\(vmlinux.includeDirectory)/vmlinux.h"]))
+        }
+        let pch = cache.flatMap { cache in
+            vmlinux.flatMap { PrecompiledHeader.plan(compiler: compiler, arch: arch, vmlinux: $0, layout: layout, cache: cache) }
+        }
+        let pchReady = pch.map { precompiledHeaderExists($0.output) } ?? false
+        if let pch, !pchReady, !gadget.sourcesStartingWithVmlinux.isEmpty { pchs.append(pch) }
+        var objects: [String] = []
+        for (index, source) in gadget.ebpfSources.enumerated() {
+            let output = "\(work)/\(arch)/\(Self.objectName(source, index: index, arch: arch))"
+            var argv = Self.compileArguments(clang: compiler.path, arch: arch, source: source, output: output,
+                                             vmlinuxDirectory: vmlinux?.includeDirectory, layout: layout)
+            if let pch, pchReady, gadget.sourcesStartingWithVmlinux.contains(source) {
+                argv.insert(contentsOf: pch.compileFlags, at: argv.count - 2)
+            }
+            if request.useCache {
+                // The depfile lists every file the compile read: the cache's key covers them all.
+                argv.insert(contentsOf: ["-MD", "-MF", output + ".d"], at: argv.count - 2)
+            }
+            jobs.append(Job(kind: .compile, arch: arch, argv: argv, workingDirectory: gadget.root.path, inputs: [source], outputs: [output]))
+            objects.append(output)
+        }
+        return objects
+    }
+
+    /// Compile jobs run inside the builder container, on the same sources, with ig's line as the builder runs it.
+    func containerCompiles(_ arch: Architecture, request: BuildRequest, gadget: GadgetFolder, work: String, into jobs: inout [Job]) -> [String] {
+        let mounts = [ContainerLayout.source: gadget.root.path, ContainerLayout.output: work]
+        var objects: [String] = []
+        for (index, source) in gadget.ebpfSources.enumerated() {
+            let name = "\(arch)/\(Self.objectName(source, index: index, arch: arch))"
+            let inside = "\(ContainerLayout.output)/\(name)"
+            var argv = ContainerLayout.compileArguments(arch: arch, host: probeHostArchitecture, source: source, output: inside,
+                                                        withCompat: bundledCompat != nil)
+            if request.useCache { argv.insert(contentsOf: ["-MD", "-MF", inside + ".d"], at: argv.count - 2) }
+            jobs.append(Job(kind: .compile, arch: arch, argv: argv, workingDirectory: ContainerLayout.source, inputs: [source],
+                            outputs: ["\(work)/\(name)"], toolchain: .container, mounts: mounts))
+            objects.append("\(work)/\(name)")
+        }
+        return objects
+    }
+
+    var probeHostArchitecture: Architecture { Architecture(rawValue: probe.hostArchitecture) ?? .amd64 }
+
+    /// gadgetc's libbpf overlay on the host, mounted into the container when found.
+    var bundledCompat: String? { probe.bundledCompatDirectory }
+
+    /// The first source compiles to ig's `<arch>.bpf.o`; the others to `<stem>.bpf.o`.
+    static func objectName(_ source: String, index: Int, arch: Architecture) -> String {
+        let stem = URL(fileURLWithPath: source).lastPathComponent.replacingOccurrences(of: ".bpf.c", with: "").replacingOccurrences(of: ".c", with: "")
+        return index == 0 ? "\(arch).bpf.o" : "\(stem).bpf.o"
     }
 
     /// ig's compile line, flag for flag (`clang -target bpf -Wall -g -O2 -I/usr/include/<triple>
@@ -107,21 +151,34 @@ public struct BuildPlanner: Sendable {
         return argv
     }
 
-    /// Applies `--toolchain` to the probe's per-arch decisions.
-    func selectToolchains(_ request: BuildRequest) throws -> [ToolchainDecision] {
-        switch request.toolchain {
-        case .container:
-            throw PlanningError.containerToolchainUnavailable(missing: probe.missingRequirements.isEmpty
-                ? ["nothing — use --toolchain native or auto"] : probe.missingRequirements)
-        case .native, .auto:
-            let decisions = request.architectures.map { probe.decision(for: $0) ?? ToolchainDecision(arch: $0, toolchain: .none, reasons: []) }
-            if decisions.contains(where: { $0.toolchain != .native }) {
-                if request.toolchain == .auto {
-                    throw PlanningError.containerToolchainUnavailable(missing: probe.missingRequirements)
+    /// Applies `--toolchain` to the probe's findings, per arch. `auto` builds natively where the host
+    /// can, and in the container where it cannot — also for one arch only, e.g. arm64 when the gadget
+    /// needs vmlinux.h and the host has none for arm64.
+    func selectToolchains(_ request: BuildRequest, gadget: GadgetFolder) throws -> [ToolchainDecision] {
+        let engine = probe.capability("container engine")
+        let engineFound = engine?.found ?? false
+        return try request.architectures.map { arch in
+            let native = probe.decision(for: arch)?.toolchain == .native
+            let vmlinuxMissing = gadget.includesVmlinux && probe.vmlinux[arch.rawValue] == nil
+            let containerReason = "in the builder image \(request.container.image) through \(engine?.path ?? "the engine")"
+            switch request.toolchain {
+            case .native:
+                guard native else { throw PlanningError.noNativeToolchain(missing: probe.missingRequirements) }
+                return ToolchainDecision(arch: arch, toolchain: .native, reasons: ["--toolchain native"])
+            case .container:
+                guard engineFound else { throw PlanningError.noContainerEngine(detail: engine?.detail ?? "no engine socket") }
+                return ToolchainDecision(arch: arch, toolchain: .container, reasons: ["--toolchain container: \(containerReason)"])
+            case .auto:
+                if native && !vmlinuxMissing {
+                    return ToolchainDecision(arch: arch, toolchain: .native, reasons: probe.decision(for: arch)?.reasons ?? [])
                 }
-                throw PlanningError.noNativeToolchain(missing: probe.missingRequirements)
+                let why = native ? "the gadget includes vmlinux.h and the host has none for \(arch)" : "no native toolchain: \(probe.missingRequirements.joined(separator: "; "))"
+                guard engineFound else {
+                    if native { throw PlanningError.missingVmlinux(arch: arch) }
+                    throw PlanningError.noToolchain(missing: probe.missingRequirements, engine: engine?.detail ?? "no engine socket")
+                }
+                return ToolchainDecision(arch: arch, toolchain: .container, reasons: [why, containerReason])
             }
-            return decisions
         }
     }
 }

@@ -23,10 +23,13 @@ public struct BuildRequest: Sendable {
     public var validateMetadata: Bool
     /// Use the shared build cache (and ask clang for a depfile so that it can).
     public var useCache: Bool
+    /// The builder container, for arches the container toolchain builds.
+    public var container: ContainerSettings
 
     public init(gadgetFolder: String, buildFile: String? = nil, architectures: [Architecture] = Architecture.allCases,
                 toolchain: ToolchainChoice = .auto, includeDirectories: [String] = [], tag: String? = nil,
-                outputDirectory: String? = nil, ociLayout: String? = nil, verify: Bool = false, validateMetadata: Bool = true, useCache: Bool = true) {
+                outputDirectory: String? = nil, ociLayout: String? = nil, verify: Bool = false, validateMetadata: Bool = true, useCache: Bool = true,
+                container: ContainerSettings = ContainerSettings()) {
         self.gadgetFolder = gadgetFolder
         self.buildFile = buildFile
         self.architectures = architectures
@@ -38,5 +41,6 @@ public struct BuildRequest: Sendable {
         self.verify = verify
         self.validateMetadata = validateMetadata
         self.useCache = useCache
+        self.container = container
     }
 }

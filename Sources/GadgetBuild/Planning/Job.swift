@@ -22,21 +22,39 @@ public struct Job: Codable, Hashable, Sendable {
     public var argv: [String]
     public var workingDirectory: String?
     public var inputs: [String]
+    /// Output files, as host paths.
     public var outputs: [String]
+    /// Where the command runs: on the host, or inside the builder container.
+    public var toolchain: ToolchainDecision.Toolchain
+    /// For container jobs: container folder → host folder, to read what the job wrote.
+    public var mounts: [String: String]
 
-    public init(kind: Kind, arch: Architecture?, argv: [String] = [], workingDirectory: String? = nil, inputs: [String], outputs: [String]) {
+    public init(kind: Kind, arch: Architecture?, argv: [String] = [], workingDirectory: String? = nil, inputs: [String], outputs: [String],
+                toolchain: ToolchainDecision.Toolchain = .native, mounts: [String: String] = [:]) {
         self.kind = kind
         self.arch = arch
         self.argv = argv
         self.workingDirectory = workingDirectory
         self.inputs = inputs
         self.outputs = outputs
+        self.toolchain = toolchain
+        self.mounts = mounts
     }
 
-    /// The dependency file a compile writes (`-MF`), if it asks for one.
+    /// The dependency file a compile writes (`-MF`), as a host path, if it asks for one.
     public var depfile: String? {
         guard let index = argv.firstIndex(of: "-MF"), index + 1 < argv.count else { return nil }
-        return argv[index + 1]
+        return hostPath(argv[index + 1])
+    }
+
+    /// A path the command sees, as the host sees it; nil for a container path outside every mount
+    /// (a file of the image itself, covered by the image's identity).
+    public func hostPath(_ path: String) -> String? {
+        guard toolchain == .container else { return path }
+        for (container, host) in mounts where path == container || path.hasPrefix(container + "/") {
+            return host + path.dropFirst(container.count)
+        }
+        return nil
     }
 
     /// The same compile without `-include-pch …`, or nil when it uses no precompiled header.
@@ -51,7 +69,7 @@ public struct Job: Codable, Hashable, Sendable {
     public var summary: String {
         let archText = arch.map { "[\($0)] " } ?? ""
         switch kind {
-        case .compile: return "\(archText)compile \(inputs.first ?? "")"
+        case .compile: return "\(archText)compile \(inputs.first ?? "")\(toolchain == .container ? " in the builder container" : "")"
         case .generateVmlinux: return "\(archText)generate vmlinux.h from \(inputs.first ?? "")"
         case .link: return "\(archText)link \(inputs.count) object\(inputs.count == 1 ? "" : "s") with libbpf"
         case .check: return "\(archText)check \(inputs.first.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "") with libbpf"

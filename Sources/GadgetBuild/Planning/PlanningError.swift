@@ -2,7 +2,9 @@
 public enum PlanningError: Error, Equatable, CustomStringConvertible {
     case unknownArchitecture(String)
     case noNativeToolchain(missing: [String])
-    case containerToolchainUnavailable(missing: [String])
+    case noContainerEngine(detail: String)
+    case noToolchain(missing: [String], engine: String)
+    case missingVmlinux(arch: Architecture)
 
     public var description: String {
         switch self {
@@ -10,8 +12,12 @@ public enum PlanningError: Error, Equatable, CustomStringConvertible {
             return "unknown architecture '\(text)': use amd64, arm64 or both (--arch amd64,arm64)"
         case .noNativeToolchain(let missing):
             return "no native eBPF toolchain: \(missing.joined(separator: "; ")) (run 'gadgetc doctor' for details)"
-        case .containerToolchainUnavailable(let missing):
-            return "the container toolchain is not available in this version of gadgetc, and the native one lacks: \(missing.joined(separator: "; ")); install what is missing (run 'gadgetc doctor') or build with ig"
+        case .noContainerEngine(let detail):
+            return "--toolchain container needs a container engine: \(detail)"
+        case .noToolchain(let missing, let engine):
+            return "no toolchain can build here: natively \(missing.joined(separator: "; ")), and for the builder container \(engine); install what is missing (run 'gadgetc doctor') or start docker or podman"
+        case .missingVmlinux(let arch):
+            return "the gadget includes vmlinux.h and there is none for \(arch), nor a container engine to use the builder's: install Inspektor Gadget's headers (/usr/include/gadget/\(arch)/vmlinux.h), pass -I DIR with \(arch)/vmlinux.h, start docker or podman, or leave \(arch) out with --arch"
         }
     }
 }

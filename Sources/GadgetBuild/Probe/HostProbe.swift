@@ -9,8 +9,11 @@ public struct HostProbe: Sendable {
     let host: HostSystem
     let cache: CacheLocation?
     let userIncludeDirectories: [String]
+    /// `--container-host`, which names the engine socket before any environment variable.
+    let engineOption: String?
 
-    public init(host: HostSystem, cache: CacheLocation?, userIncludeDirectories: [String] = []) {
+    public init(host: HostSystem, cache: CacheLocation?, userIncludeDirectories: [String] = [], engineOption: String? = nil) {
+        self.engineOption = engineOption
         self.host = host
         self.cache = cache
         // Compiles run in the gadget's folder: a relative -I must mean what it meant where gadgetc was started.
@@ -85,18 +88,25 @@ public struct HostProbe: Sendable {
            headers.detail.contains("overlay was not found") {
             report.warnings.append("libbpf headers \(headers.version ?? "?") are older than the builder's 1.3 and gadgetc's compatibility overlay was not found (set GADGETC_BPF_DIR to gadgetc's bpf folder): gadgets using BPF_UPROBE and similar will not compile")
         }
+        report.bundledCompatDirectory = bundledDirectory().map { "\($0)/compat" }.flatMap { host.fileExists("\($0)/bpf/bpf_tracing.h") ? $0 : nil }
         report.decisions = Architecture.allCases.map { decide($0, report: report) }
         let elapsed = ContinuousClock.now - start
         report.elapsedMilliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
         return report
     }
 
-    /// auto's choice for one arch: native when every required capability is there.
+    /// auto's choice for one arch, before knowing the gadget: native when every required capability
+    /// is there, else the builder container when an engine answers.
     func decide(_ arch: Architecture, report: ProbeReport) -> ToolchainDecision {
         let missing = report.missingRequirements
         guard missing.isEmpty, let clang = report.chosenCompiler else {
+            if let engine = report.capability("container engine"), engine.found {
+                return ToolchainDecision(arch: arch, toolchain: .container, reasons: missing + [
+                    "the builder image through \(engine.path ?? "the engine") (\(engine.detail))",
+                ])
+            }
             return ToolchainDecision(arch: arch, toolchain: .none, reasons: missing + [
-                "the container toolchain is not available in this version of gadgetc",
+                "no container engine for the builder image: start docker or podman",
             ])
         }
         var reasons = ["clang \(clang.version) at \(clang.path) has the BPF target (\(report.compilerReason ?? ""))",
@@ -106,7 +116,9 @@ public struct HostProbe: Sendable {
                 ? "vmlinux.h in \(source.includeDirectory)"
                 : "vmlinux.h will be generated from \(source.btfPath ?? "kernel BTF") on first use")
         } else {
-            reasons.append("no vmlinux.h for \(arch): gadgets that include it cannot build for \(arch) (install Inspektor Gadget's headers or pass -I)")
+            let fallback = report.capability("container engine")?.found == true
+                ? "they build in the builder container" : "install Inspektor Gadget's headers, pass -I, or start a container engine"
+            reasons.append("no vmlinux.h for \(arch): gadgets that include it cannot build natively for \(arch) (\(fallback))")
         }
         return ToolchainDecision(arch: arch, toolchain: .native, reasons: reasons)
     }
@@ -245,16 +257,14 @@ public struct HostProbe: Sendable {
 
     /// The engine socket is only reported here; building through it is the container toolchain's job.
     func engineCapability() -> Capability {
-        var candidates: [String] = []
-        for variable in ["DOCKER_HOST", "CONTAINER_HOST"] {
-            if let value = host.environment[variable], value.hasPrefix("unix://") { candidates.append(String(value.dropFirst(7))) }
+        let socket: EngineSocket
+        do {
+            socket = try EngineSocket.discover(option: engineOption, environment: host.environment, fileExists: host.isSocket)
+        } catch {
+            return Capability(name: "container engine", found: false, detail: "\(error)",
+                              fix: "start docker or podman, or pass --container-host unix://PATH", required: false)
         }
-        candidates += ["/var/run/docker.sock", "/run/podman/podman.sock"]
-        if let runtime = host.environment["XDG_RUNTIME_DIR"] { candidates.append("\(runtime)/podman/podman.sock") }
-        if let socket = candidates.first(where: host.isSocket) {
-            return Capability(name: "container engine", found: true, path: socket, detail: "socket present (the container toolchain is not available in this version)", required: false)
-        }
-        return Capability(name: "container engine", found: false, detail: "no engine socket at \(candidates.joined(separator: ", "))",
-                          fix: "start docker or podman to use the container toolchain", required: false)
+        return Capability(name: "container engine", found: true, path: socket.path, detail: "socket from \(socket.source)", required: false)
     }
+
 }

@@ -11,10 +11,12 @@ public struct ArchitectureOutput: Codable, Sendable {
     public var inputs: [String] = []
 }
 
-/// Runs a plan on the host: clang per compile job (in parallel, bounded), then libbpf in-process to
-/// link, check and optionally verify each arch.
-public struct NativeExecutor: Sendable {
+/// Runs a plan: clang per compile job (in parallel, bounded) on the host or in the builder container,
+/// then libbpf in-process on the host to link, check and optionally verify each arch.
+public struct BuildExecutor: Sendable {
     let runner: CommandRunning
+    /// Runs container jobs (exec in the started builder container), with the image's identity for cache keys.
+    var container: (runner: CommandRunning, identity: String)?
     let observer: BuildObserver
     let slots: JobSlots
     let cache: BuildCache?
@@ -23,8 +25,9 @@ public struct NativeExecutor: Sendable {
 
     public init(runner: CommandRunning = ProcessRunner(), observer: BuildObserver = SilentObserver(),
                 slots: JobSlots = JobSlots(ProcessInfo.processInfo.activeProcessorCount), cache: BuildCache? = nil,
-                precompiledHeaders: PrecompiledHeaderBuilds? = nil) {
+                precompiledHeaders: PrecompiledHeaderBuilds? = nil, container: (runner: CommandRunning, identity: String)? = nil) {
         self.runner = runner
+        self.container = container
         self.observer = observer
         self.slots = slots
         self.cache = cache
@@ -36,7 +39,7 @@ public struct NativeExecutor: Sendable {
             try FileManager.default.createDirectory(atPath: "\(plan.workDirectory)/\(arch)", withIntermediateDirectories: true)
         }
         for job in plan.jobs(.generateVmlinux) { try await timed(job) { try generateVmlinux(job) } }
-        let inputs = try await compileAll(plan.jobs(.compile), compiler: plan.compiler)
+        let inputs = try await compileAll(plan.jobs(.compile), compilerIdentity: plan.compiler?.identity ?? "")
         // After this build's compiles, so that it does not compete with them for the cores.
         if let precompiledHeaders {
             for pch in plan.precompiledHeadersToBuild { await precompiledHeaders.startIfNeeded(pch) }
@@ -86,13 +89,19 @@ public struct NativeExecutor: Sendable {
     /// Runs every compile job (cache hits aside), at most as many at once as there are job slots, and
     /// fails after all have finished so that each arch's diagnostics are seen once.
     /// Returns, per arch, every file the compiles read.
-    func compileAll(_ jobs: [Job], compiler: ClangCompiler) async throws -> [Architecture: [String]] {
-        let runner = self.runner, observer = self.observer, slots = self.slots, cache = self.cache
+    func compileAll(_ jobs: [Job], compilerIdentity: String) async throws -> [Architecture: [String]] {
+        let observer = self.observer, slots = self.slots, cache = self.cache
+        func runnerAndIdentity(_ job: Job) throws -> (CommandRunning, String) {
+            guard job.toolchain == .container else { return (runner, compilerIdentity) }
+            guard let container else { throw ExecutionError.step("internal: a container job without a builder container") }
+            return (container.runner, "container \(container.identity)")
+        }
         let outcomes = try await withThrowingTaskGroup(of: (Int, ProcessResult, [String]).self) { group in
             for (index, job) in jobs.enumerated() {
+                let (runner, identity) = try runnerAndIdentity(job)
                 group.addTask {
-                    let key = BuildCache.compileKey(job: job, compiler: compiler, pch: nil)
-                    let sources = job.inputs.map { URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: job.workingDirectory ?? "/")).standardizedFileURL.path }
+                    let key = BuildCache.compileKey(job: job, compilerIdentity: identity)
+                    let sources = job.inputs.compactMap { job.hostPath(URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: job.workingDirectory ?? "/")).standardizedFileURL.path) }
                     if let cache, let hit = cache.lookupCompile(key: key) {
                         try AtomicFile.write(hit.object, to: URL(fileURLWithPath: job.outputs[0]))
                         observer.jobCached(job)
@@ -111,7 +120,8 @@ public struct NativeExecutor: Sendable {
                     }
                     var dependencies = sources
                     if result.succeeded, let depfile = job.depfile, let text = try? String(contentsOfFile: depfile, encoding: .utf8) {
-                        dependencies = Depfile.dependencies(text, relativeTo: job.workingDirectory ?? "/")
+                        // Files of the builder image have no host path; the image's identity in the key covers them.
+                        dependencies = Depfile.dependencies(text, relativeTo: job.workingDirectory ?? "/").compactMap(job.hostPath)
                         try? cache?.storeCompile(key: key, dependencies: dependencies, objectPath: job.outputs[0])
                     }
                     return (index, result, dependencies)

@@ -1,0 +1,38 @@
+import Foundation
+
+/// Runs a plan's container jobs in the builder image: makes sure the image is there (per the pull
+/// policy), starts one container as ig does (`sleep inf`, gadget at /work read-only, output at /out,
+/// no network, the caller's uid:gid unless the engine is rootless), execs the compiles in it, and
+/// removes it afterwards — on success, on failure and on cancellation (Ctrl-C).
+struct ContainerBuild {
+    let settings: ContainerSettings
+    let observer: BuildObserver
+    /// The environment that names the engine (DOCKER_HOST, CONTAINER_HOST, XDG_RUNTIME_DIR).
+    let environment: [String: String]
+
+    func run(_ plan: BuildPlan, gadget: GadgetFolder, compat: String?, executor: BuildExecutor) async throws -> [ArchitectureOutput] {
+        let socket = try EngineSocket.discover(option: settings.engineOption, environment: environment,
+                                               fileExists: { FileManager.default.fileExists(atPath: $0) })
+        let engine = EngineClient(socket: socket)
+        let image = try ContainerImageReference(parsing: settings.image)
+        let observer = self.observer
+        let resolution = try await BuilderImage.ensure(image, policy: settings.pullPolicy, client: engine) { observer.pullProgress($0) }
+        for note in resolution.notes { observer.note(note) }
+        let info = try await engine.info()
+
+        // The output folder must exist before it is mounted; the caller's uid owns what the build writes.
+        for arch in plan.architectures {
+            try FileManager.default.createDirectory(atPath: "\(plan.workDirectory)/\(arch)", withIntermediateDirectories: true)
+        }
+        var binds = ["\(gadget.root.path):\(ContainerLayout.source):ro", "\(plan.workDirectory):\(ContainerLayout.output):rw"]
+        if let compat { binds.append("\(compat):\(ContainerLayout.compat):ro") }
+        let spec = ContainerSpec(image: image, binds: binds, user: info.rootless ? nil : "\(getuid()):\(getgid())",
+                                 networkMode: "none", workingDir: ContainerLayout.source)
+        let identity = "\(image) \(resolution.present.id)"
+        return try await engine.withContainer(spec) { container in
+            var inside = executor
+            inside.container = (ContainerCommandRunner(engine: engine, container: container), identity)
+            return try await inside.execute(plan)
+        }
+    }
+}

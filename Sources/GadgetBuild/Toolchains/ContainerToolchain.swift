@@ -1,0 +1,52 @@
+import Foundation
+
+/// How to reach the builder image: the engine, the image and when to pull it.
+public struct ContainerSettings: Codable, Hashable, Sendable {
+    /// `--container-host` (unix://PATH or a socket path); nil discovers the engine.
+    public var engineOption: String?
+    public var image: String
+    public var pullPolicy: PullPolicy
+
+    public init(engineOption: String? = nil, image: String = BuilderImage.defaultReference, pullPolicy: PullPolicy = .default) {
+        self.engineOption = engineOption
+        self.image = image
+        self.pullPolicy = pullPolicy
+    }
+}
+
+/// The fixed layout of a build container, as ig lays it out: the gadget at /work (read-only), the
+/// output at /out, and gadgetc's libbpf overlay at /gadgetc/compat.
+public enum ContainerLayout {
+    public static let source = "/work"
+    public static let output = "/out"
+    public static let compat = "/gadgetc/compat"
+    /// The builder image's clang, on its PATH.
+    public static let clang = "clang"
+
+    /// ig's compile line inside the builder: its own gadget headers and vmlinux.h in
+    /// /usr/include/gadget, the build host's multiarch folder (which is the container's too).
+    /// gadgetc's overlay goes last: it only adds what the image's libbpf headers lack, so it changes
+    /// nothing with ig's builder (libbpf 1.3) and fills the gaps of older ones.
+    public static func compileArguments(arch: Architecture, host: Architecture, source: String, output: String, withCompat: Bool) -> [String] {
+        let layout = IncludeLayout(multiarchDirectory: "/usr/include/\(host.multiarchTriple)", gadgetHeadersRoot: nil,
+                                   libbpfCompatDirectory: withCompat ? compat : nil, userDirectories: [])
+        return BuildPlanner.compileArguments(clang: clang, arch: arch, source: source, output: output,
+                                             vmlinuxDirectory: "/usr/include/gadget/\(arch)", layout: layout)
+    }
+}
+
+/// Runs commands inside one started build container through the engine's exec API.
+public struct ContainerCommandRunner: CommandRunning {
+    let engine: EngineAPI
+    let container: String
+
+    public init(engine: EngineAPI, container: String) {
+        self.engine = engine
+        self.container = container
+    }
+
+    public func run(_ argv: [String], workingDirectory: String?) async throws -> ProcessResult {
+        let result = try await engine.exec(container: container, argv: argv, workingDir: workingDirectory)
+        return ProcessResult(status: result.exitCode, signaled: false, standardOutput: result.standardOutput, standardError: result.standardError)
+    }
+}
