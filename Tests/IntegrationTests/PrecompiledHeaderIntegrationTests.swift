@@ -15,8 +15,10 @@ import Testing
         let driver = BuildDriver(host: LiveHost(environment: environment))
         let request = BuildRequest(gadgetFolder: gadget.path, architectures: [.amd64], includeDirectories: [Fixtures.bundledHeaders],
                                    ociLayout: root.appendingPathComponent("layout").path)
-        // The first build may generate vmlinux.h itself; by the second, the PCH is planned.
+        // The first build may generate vmlinux.h itself; the next one (after an edit, so that it is
+        // not merely up to date) plans the PCH and starts it in the background.
         _ = try await driver.build(request)
+        try "// first edit\n".appendingToFile(gadget.appendingPathComponent("program.bpf.c"))
         _ = try await driver.build(request)
         let pchFolder = root.appendingPathComponent("cache/pch")
         var waited = 0

@@ -26,13 +26,28 @@ struct ContainerBuild {
         }
         var binds = ["\(gadget.root.path):\(ContainerLayout.source):ro", "\(plan.workDirectory):\(ContainerLayout.output):rw"]
         if let compat { binds.append("\(compat):\(ContainerLayout.compat):ro") }
+        // A label of this build's own: if Ctrl-C lands while the engine is still creating the container,
+        // its id never reaches us, but the label still finds it.
+        let label = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let spec = ContainerSpec(image: image, binds: binds, user: info.rootless ? nil : "\(getuid()):\(getgid())",
-                                 networkMode: "none", workingDir: ContainerLayout.source)
+                                 networkMode: "none", workingDir: ContainerLayout.source, labels: [Self.label: label])
         let identity = "\(image) \(resolution.present.id)"
-        return try await engine.withContainer(spec) { container in
-            var inside = executor
-            inside.container = (ContainerCommandRunner(engine: engine, container: container), identity)
-            return try await inside.execute(plan)
+        do {
+            return try await engine.withContainer(spec) { container in
+                var inside = executor
+                inside.container = (ContainerCommandRunner(engine: engine, container: container), identity)
+                return try await inside.execute(plan)
+            }
+        } catch {
+            await Task.detached {
+                for id in (try? await engine.containers(label: "\(Self.label)=\(label)")) ?? [] {
+                    try? await engine.remove(container: id, force: true)
+                }
+            }.value
+            throw error
         }
     }
+
+    /// Marks gadgetc's build containers.
+    static let label = "io.gadgetc.build"
 }
