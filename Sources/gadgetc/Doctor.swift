@@ -9,12 +9,19 @@ struct Doctor: AsyncParsableCommand {
     )
 
     @OptionGroup(title: "Toolchain") var toolchain: ToolchainOptions
+
+    @Option(help: ArgumentHelp("The builder image to look for in the engine.", valueName: "ref"))
+    var builderImage: String = BuilderImage.defaultReference
+
+    @Option(help: ArgumentHelp("The container engine's socket (unix://PATH).", valueName: "url"))
+    var containerHost: String?
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func run() async throws {
         let host = LiveHost()
         let report = await HostProbe(host: host, cache: CacheLocation(environment: host.environment),
-                                     userIncludeDirectories: toolchain.includeDirectories).run()
+                                     userIncludeDirectories: toolchain.includeDirectories, engineOption: containerHost,
+                                     builderImage: builderImage).run()
         if output.json {
             print(try JSONOutput.encode(report))
         } else {

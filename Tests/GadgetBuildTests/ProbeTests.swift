@@ -126,3 +126,34 @@ import Testing
         #expect(decoded == report)
     }
 }
+
+@Suite struct EngineProbeTests {
+    func bareHostWithEngine(_ status: EngineStatus?) -> FakeHost {
+        var host = FakeHost()
+        host.sockets = ["/var/run/docker.sock"]
+        host.engine = status
+        return host
+    }
+
+    @Test func noNativeToolchainButAnEngineChoosesTheContainer() async {
+        let host = bareHostWithEngine(EngineStatus(kind: "Docker", version: "28.2.2", apiVersion: "1.50", rootless: false,
+                                                   image: "ghcr.io/x/builder:v1", imagePresent: true))
+        let report = await HostProbe(host: host, cache: nil, builderImage: "ghcr.io/x/builder:v1").run()
+        #expect(report.decisions.allSatisfy { $0.toolchain == .container })
+        let engine = report.capability("container engine")
+        #expect(engine?.found == true && engine?.version == "28.2.2")
+        #expect(engine?.detail.contains("rootful") == true && engine?.detail.contains("present") == true)
+    }
+
+    @Test func anEngineThatDoesNotAnswerIsMissing() async {
+        let report = await HostProbe(host: bareHostWithEngine(nil), cache: nil, builderImage: "ghcr.io/x/builder:v1").run()
+        #expect(report.capability("container engine")?.found == false)
+        #expect(report.decisions.allSatisfy { $0.toolchain == ToolchainDecision.Toolchain.none })
+    }
+
+    @Test func builtWithoutAskingTheEngineOnlySeesTheSocket() async {
+        let report = await HostProbe(host: bareHostWithEngine(nil), cache: nil).run()
+        #expect(report.capability("container engine")?.found == true)
+        #expect(report.engine == nil)
+    }
+}

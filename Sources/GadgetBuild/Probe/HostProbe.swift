@@ -11,9 +11,13 @@ public struct HostProbe: Sendable {
     let userIncludeDirectories: [String]
     /// `--container-host`, which names the engine socket before any environment variable.
     let engineOption: String?
+    /// The builder image whose presence `doctor` reports; nil skips asking the engine (builds ask it themselves).
+    let builderImage: String?
 
-    public init(host: HostSystem, cache: CacheLocation?, userIncludeDirectories: [String] = [], engineOption: String? = nil) {
+    public init(host: HostSystem, cache: CacheLocation?, userIncludeDirectories: [String] = [], engineOption: String? = nil,
+                builderImage: String? = nil) {
         self.engineOption = engineOption
+        self.builderImage = builderImage
         self.host = host
         self.cache = cache
         // Compiles run in the gadget's folder: a relative -I must mean what it meant where gadgetc was started.
@@ -70,7 +74,23 @@ public struct HostProbe: Sendable {
         capabilities.append(Capability(
             name: "kernel BPF loading", found: kernel.accepted, detail: kernel.reason,
             fix: kernel.accepted ? nil : "run as root or with CAP_BPF+CAP_PERFMON to verify objects with --verify", required: false))
-        capabilities.append(engineCapability())
+        var engine = engineCapability()
+        var engineStatus: EngineStatus?
+        if engine.found, let socket = engine.path, let builderImage {
+            let status = await host.engineStatus(socket: socket, image: builderImage)
+            engineStatus = status
+            if let error = status.error {
+                engine.found = false
+                engine.detail = error
+                engine.fix = "start the engine behind \(socket), or pass --container-host"
+            } else {
+                let age = status.imageCreated.map { " (built \(Int(Date().timeIntervalSince($0) / 86_400)) days ago)" } ?? ""
+                engine.version = status.version
+                engine.detail = "\(status.kind ?? "engine") API \(status.apiVersion ?? "?"), \(status.rootless == true ? "rootless" : "rootful"); builder image \(builderImage) "
+                    + (status.imagePresent == true ? "present\(age)" : "not present locally (pulled per --builder-image-pull, default missing)")
+            }
+        }
+        capabilities.append(engine)
 
         let layout = IncludeLayout(
             multiarchDirectory: multiarch,
@@ -88,6 +108,7 @@ public struct HostProbe: Sendable {
            headers.detail.contains("overlay was not found") {
             report.warnings.append("libbpf headers \(headers.version ?? "?") are older than the builder's 1.3 and gadgetc's compatibility overlay was not found (set GADGETC_BPF_DIR to gadgetc's bpf folder): gadgets using BPF_UPROBE and similar will not compile")
         }
+        report.engine = engineStatus
         report.bundledCompatDirectory = bundledDirectory().map { "\($0)/compat" }.flatMap { host.fileExists("\($0)/bpf/bpf_tracing.h") ? $0 : nil }
         report.decisions = Architecture.allCases.map { decide($0, report: report) }
         let elapsed = ContinuousClock.now - start

@@ -20,6 +20,33 @@ public protocol HostSystem: Sendable {
     var libbpfVersion: String { get }
     /// Whether this process may load BPF programs, and why not.
     func kernelAcceptsBPF() -> (accepted: Bool, reason: String)
+    /// Asks the engine behind `socket` what it is and whether it has `image`.
+    func engineStatus(socket: String, image: String) async -> EngineStatus
+}
+
+/// What a container engine said about itself and the builder image.
+public struct EngineStatus: Codable, Equatable, Sendable {
+    public var kind: String?
+    public var version: String?
+    public var apiVersion: String?
+    public var rootless: Bool?
+    public var image: String
+    public var imagePresent: Bool?
+    public var imageCreated: Date?
+    /// Set when the engine did not answer.
+    public var error: String?
+
+    public init(kind: String? = nil, version: String? = nil, apiVersion: String? = nil, rootless: Bool? = nil, image: String,
+                imagePresent: Bool? = nil, imageCreated: Date? = nil, error: String? = nil) {
+        self.kind = kind
+        self.version = version
+        self.apiVersion = apiVersion
+        self.rootless = rootless
+        self.image = image
+        self.imagePresent = imagePresent
+        self.imageCreated = imageCreated
+        self.error = error
+    }
 }
 
 /// The machine gadgetc runs on.
@@ -65,6 +92,19 @@ public struct LiveHost: HostSystem {
 
     public func run(_ argv: [String]) async -> ProcessResult? {
         try? await runner.run(argv, workingDirectory: nil)
+    }
+
+    public func engineStatus(socket: String, image: String) async -> EngineStatus {
+        let client = EngineClient(socket: EngineSocket(path: socket, source: .option))
+        do {
+            let version = try await client.version()
+            let info = try await client.info()
+            let local = try await client.imageInspect(try ContainerImageReference(parsing: image))
+            return EngineStatus(kind: version.kind.rawValue, version: version.version, apiVersion: version.apiVersion, rootless: info.rootless,
+                                image: image, imagePresent: local != nil, imageCreated: local?.created)
+        } catch {
+            return EngineStatus(image: image, error: "\(error)")
+        }
     }
 }
 

@@ -59,6 +59,8 @@ public struct ProbeReport: Codable, Equatable, Sendable {
     public var includeLayout: IncludeLayout?
     public var vmlinux: [String: VmlinuxSource]
     public var decisions: [ToolchainDecision]
+    /// What the container engine said, when `doctor` asked it.
+    public var engine: EngineStatus?
     /// gadgetc's libbpf overlay on this host (mounted into build containers), whether or not the host's headers need it.
     public var bundledCompatDirectory: String?
     /// Things that do not stop a build but may make one fail; builds print them as notes.

@@ -67,26 +67,31 @@ public struct ClangLocator: Sendable {
         return found.filter { seen.insert(host.realPath($0)).inserted }
     }
 
-    /// Identifies every candidate (from the cache when the binary has not changed).
+    /// Identifies every candidate (from the cache when the binary has not changed); the ones not
+    /// cached are run in parallel.
     public func discover() async -> [ClangCompiler] {
         let paths = candidatePaths()
         var known = loadCache()
-        var results: [ClangCompiler] = []
-        var changed = false
-        for path in paths {
-            let fingerprint = host.fingerprint(host.realPath(path))
-            if let fingerprint, let hit = known[path], hit.fingerprint == fingerprint {
-                results.append(hit.compiler)
-                continue
+        let fingerprints = paths.map { host.fingerprint(host.realPath($0)) }
+        let identified = await withTaskGroup(of: (Int, ClangCompiler?).self) { group in
+            for (index, path) in paths.enumerated() {
+                if let fingerprint = fingerprints[index], let hit = known[path], hit.fingerprint == fingerprint { continue }
+                group.addTask { (index, await identify(path)) }
             }
-            guard let compiler = await identify(path) else { continue }
-            results.append(compiler)
-            if let fingerprint {
-                known[path] = CachedCompiler(fingerprint: fingerprint, compiler: compiler)
-                changed = true
+            var found: [Int: ClangCompiler] = [:]
+            for await (index, compiler) in group { if let compiler { found[index] = compiler } }
+            return found
+        }
+        var results: [ClangCompiler] = []
+        for (index, path) in paths.enumerated() {
+            if let compiler = identified[index] {
+                results.append(compiler)
+                if let fingerprint = fingerprints[index] { known[path] = CachedCompiler(fingerprint: fingerprint, compiler: compiler) }
+            } else if let fingerprint = fingerprints[index], let hit = known[path], hit.fingerprint == fingerprint {
+                results.append(hit.compiler)
             }
         }
-        if changed { saveCache(known) }
+        if !identified.isEmpty { saveCache(known) }
         return results
     }
 

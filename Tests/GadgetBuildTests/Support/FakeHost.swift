@@ -31,6 +31,8 @@ struct FakeHost: HostSystem {
     func fingerprint(_ path: String) -> String? { fileExists(path) ? "fp-\(path)" : nil }
     func run(_ argv: [String]) async -> ProcessResult? { commands[argv.joined(separator: " ")] }
     func kernelAcceptsBPF() -> (accepted: Bool, reason: String) { kernel }
+    var engine: EngineStatus?
+    func engineStatus(socket: String, image: String) async -> EngineStatus { engine ?? EngineStatus(image: image, error: "no fake engine") }
 
     static func ok(_ stdout: String) -> ProcessResult {
         ProcessResult(status: 0, signaled: false, standardOutput: stdout, standardError: "")
