@@ -15,6 +15,25 @@ DOCKER_CLI="${GADGETC_TESTENV_DOCKER_CLI:-/usr/bin/docker}"
 [ -x "$DOCKER_CLI" ] || DOCKER_CLI=docker
 DOCKER="$DOCKER_CLI -H unix://$SOCKET"
 
+# Podman (rootful, runc, cgroupfs, no network) with every config file and all of its state private to
+# $STATE/podman: the machine's /etc/containers and /var/lib/containers are not used.
+# GADGETC_TESTENV_PODMAN=off leaves it out.
+PODMAN_ENABLED=true
+[ "${GADGETC_TESTENV_PODMAN:-on}" = "off" ] && PODMAN_ENABLED=false
+PODMAN_STATE="$STATE/podman"
+PODMAN_SOCKET="$STATE/podman.sock"
+# Podman keeps a loaded short name as localhost/NAME: the tests use this full reference.
+PODMAN_IMAGE="localhost/$LOCAL_IMAGE"
+podman_env=(
+  CONTAINERS_CONF="$PODMAN_STATE/config/containers.conf"
+  CONTAINERS_STORAGE_CONF="$PODMAN_STATE/config/storage.conf"
+  CONTAINERS_REGISTRIES_CONF="$PODMAN_STATE/config/registries.conf"
+  XDG_CONFIG_HOME="$PODMAN_STATE/xdg/config"
+  XDG_DATA_HOME="$PODMAN_STATE/xdg/data"
+  XDG_RUNTIME_DIR="$PODMAN_STATE/xdg/run"
+  TMPDIR="$PODMAN_STATE/tmp"
+)
+
 log() { echo "testenv: $*" >&2; }
 fail() { echo "testenv: error: $*" >&2; exit 1; }
 
@@ -27,6 +46,15 @@ as_root() {
 
 engine_answers() {
   [ -S "$SOCKET" ] && curl -fsS --max-time 2 --unix-socket "$SOCKET" http://engine/_ping >/dev/null 2>&1
+}
+
+# podman with the private configuration (only once it is written: see write_podman_config in up).
+podman_() {
+  as_root env "${podman_env[@]}" podman "$@"
+}
+
+podman_answers() {
+  [ -S "$PODMAN_SOCKET" ] && curl -fsS --max-time 2 --unix-socket "$PODMAN_SOCKET" http://engine/_ping >/dev/null 2>&1
 }
 
 registry_answers() {
@@ -56,11 +84,12 @@ stop_pidfile() {
   rm -f "$pidfile"
 }
 
-# Unmounts whatever a stopped dockerd left under its exec-root and data-root, deepest first.
+# Unmounts whatever a stopped dockerd left under its exec-root and data-root, and a stopped podman
+# under its storage, deepest first.
 unmount_leftovers() {
   local mounts
-  mounts=$(awk -v a="$STATE/exec" -v b="$STATE/data" \
-    'index($2, a) == 1 || index($2, b) == 1 { print $2 }' /proc/self/mounts | sort -r)
+  mounts=$(awk -v a="$STATE/exec" -v b="$STATE/data" -v c="$PODMAN_STATE/" \
+    'index($2, a) == 1 || index($2, b) == 1 || index($2, c) == 1 { print $2 }' /proc/self/mounts | sort -r)
   [ -z "$mounts" ] && return 0
   local m
   while IFS= read -r m; do

@@ -82,7 +82,17 @@ func bench(_ options: Options, workspace: Workspace) async throws -> Report {
     guard let samples = (options.samples.map(absolute) ?? repository.map { "\($0)/bpf/gadgets" }) else {
         throw BenchError("no sample gadgets found (no bpf/gadgets above this executable or the current folder); pass --samples DIR")
     }
-    let includes = options.includes.isEmpty ? [repository.map { "\($0)/bpf/include" }].compactMap { $0 } : options.includes.map(absolute)
+    var includes = options.includes.isEmpty ? [repository.map { "\($0)/bpf/include" }].compactMap { $0 } : options.includes.map(absolute)
+    var notes: [String] = []
+    // Both sides get the same vmlinux.h, made once up front, the way ig's headers give one to both: a
+    // realistic compile (most gadgets include vmlinux.h) and no generation cost charged to either side.
+    if options.includes.isEmpty, FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") {
+        let headers = try workspace.fresh("host-headers")
+        try FileManager.default.createDirectory(atPath: "\(headers)/amd64", withIntermediateDirectories: true)
+        try VmlinuxHeader.generate(fromBTF: URL(fileURLWithPath: "/sys/kernel/btf/vmlinux"), to: URL(fileURLWithPath: "\(headers)/amd64/vmlinux.h"))
+        includes.append(headers)
+        notes.append("vmlinux.h for amd64 generated once from /sys/kernel/btf/vmlinux and given to both sides with -I (as IG's installed headers would be); this host has none for arm64, so arm64 compiles take the samples' vmlinux-free branch on both sides")
+    }
     // `swift run -c release gadgetc-bench` puts gadgetc (when built) next to this executable.
     let gadgetcCandidates = options.gadgetc.map { [absolute($0)] }
         ?? [URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("gadgetc").path,
@@ -92,7 +102,6 @@ func bench(_ options: Options, workspace: Workspace) async throws -> Report {
     }
     let gadgetc = Gadgetc(path: gadgetcPath, includes: includes)
     let runner = ProcessRunner()
-    var notes: [String] = []
 
     // The baseline uses the clang gadgetc picks, so the comparison is of the drivers, not of compilers.
     let scratchCache = try workspace.fresh("cache-probe")

@@ -75,11 +75,22 @@ public final class BuildCache: @unchecked Sendable {
 
     /// Remembers a finished compile: hashes every file the depfile lists and stores the object.
     public func storeCompile(key: String, dependencies: [String], objectPath: String) throws {
+        // The previous record of the same command knows most digests already (after an edit, every file
+        // but the edited one): reuse those whose fingerprint did not move instead of re-hashing
+        // vmlinux.h and the PCH (17 MB together) on every edit.
+        let previous = FileManager.default.contents(atPath: recordPath(key).path)
+            .flatMap { try? JSONDecoder().decode(CompileRecord.self, from: $0) }
+        var known: [String: CompileRecord.Dependency] = [:]
+        for dependency in previous?.dependencies ?? [] { known[dependency.path] = dependency }
         var entries: [CompileRecord.Dependency] = []
         for path in dependencies {
             // Fingerprint before hashing: if the file changes in between, the next lookup re-hashes it.
             guard let fingerprint = FileFingerprint(path: path)?.description else { return }
-            entries.append(.init(path: path, fingerprint: fingerprint, digest: try ContentDigest.hex(fileAt: path)))
+            if let old = known[path], old.fingerprint == fingerprint {
+                entries.append(old)
+            } else {
+                entries.append(.init(path: path, fingerprint: fingerprint, digest: try ContentDigest.hex(fileAt: path)))
+            }
         }
         let object = try objects.put(fileAt: objectPath)
         try write(CompileRecord(dependencies: entries, object: object), key: key)

@@ -30,7 +30,8 @@ struct ContainerBuild {
         // its id never reaches us, but the label still finds it.
         let label = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let spec = ContainerSpec(image: image, binds: binds, user: info.rootless ? nil : "\(getuid()):\(getgid())",
-                                 networkMode: "none", workingDir: ContainerLayout.source, labels: [Self.label: label])
+                                 networkMode: "none", workingDir: ContainerLayout.source,
+                                 labels: [Self.label: label, Self.processLabel: "\(getpid())"])
         let identity = "\(image) \(resolution.present.id)"
         do {
             return try await engine.withContainer(spec) { container in
@@ -48,6 +49,8 @@ struct ContainerBuild {
         }
     }
 
-    /// Marks gadgetc's build containers.
+    /// Marks gadgetc's build containers (value: unique per build).
     static let label = "io.gadgetc.build"
+    /// The gadgetc process that made the container.
+    static let processLabel = "io.gadgetc.pid"
 }
