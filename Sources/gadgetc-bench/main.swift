@@ -10,15 +10,20 @@ struct Options {
     var includes: [String] = []
     var gadget: String?
     var json = false
+    /// Which arches get a vmlinux.h: ig's builder has one per arch; this host's kernel gives only its own.
+    var vmlinux = "both"
 
     static let usage = """
-    usage: gadgetc-bench [--gadgetc PATH] [--samples DIR] [--runs N] [--include DIR]… [--gadget NAME] [--json]
+    usage: gadgetc-bench [--gadgetc PATH] [--samples DIR] [--runs N] [--include DIR]… [--gadget NAME] [--vmlinux both|host] [--json]
 
       --gadgetc PATH   gadgetc binary to measure (default: next to this executable, else <repo>/.build/release/gadgetc)
       --samples DIR    folder of gadget folders (default: <repo>/bpf/gadgets, found from this executable or the current folder)
       --runs N         timed runs per side and scenario (default 7)
       --include DIR    -I for gadgetc, repeatable (default: <repo>/bpf/include, gadgetc's own gadget headers)
       --gadget NAME    the sample used by the single-gadget scenarios (default: trace_exec, else the first)
+      --vmlinux both   give both arches a vmlinux.h, as ig's builder does (default); arm64's is a stand-in
+                       made from this kernel's BTF, for compile cost only (no arm64 BTF exists here)
+      --vmlinux host   only the host arch gets one (arm64 compiles take the samples' vmlinux-free branch)
       --json           print one JSON document instead of the table (progress stays on stderr)
     """
 
@@ -39,6 +44,9 @@ struct Options {
             case "--include", "-I": options.includes.append(try value(argument))
             case "--gadget": options.gadget = try value(argument)
             case "--json": options.json = true
+            case "--vmlinux":
+                options.vmlinux = try value(argument)
+                guard ["both", "host"].contains(options.vmlinux) else { throw BenchError("--vmlinux takes both or host") }
             case "-h", "--help": print(usage); exit(0)
             default: throw BenchError("unknown argument \(argument)\n\(usage)")
             }
@@ -91,7 +99,13 @@ func bench(_ options: Options, workspace: Workspace) async throws -> Report {
         try FileManager.default.createDirectory(atPath: "\(headers)/amd64", withIntermediateDirectories: true)
         try VmlinuxHeader.generate(fromBTF: URL(fileURLWithPath: "/sys/kernel/btf/vmlinux"), to: URL(fileURLWithPath: "\(headers)/amd64/vmlinux.h"))
         includes.append(headers)
-        notes.append("vmlinux.h for amd64 generated once from /sys/kernel/btf/vmlinux and given to both sides with -I (as IG's installed headers would be); this host has none for arm64, so arm64 compiles take the samples' vmlinux-free branch on both sides")
+        if options.vmlinux == "both" {
+            try FileManager.default.createDirectory(atPath: "\(headers)/arm64", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: "\(headers)/amd64/vmlinux.h", toPath: "\(headers)/arm64/vmlinux.h")
+            notes.append("--vmlinux both: each arch gets a vmlinux.h, given to both sides with -I, as ig's builder has one per arch; arm64's is a stand-in with this (amd64) kernel's types, for compile cost only")
+        } else {
+            notes.append("--vmlinux host: vmlinux.h for amd64 only, generated from /sys/kernel/btf/vmlinux and given to both sides with -I; arm64 compiles take the samples' vmlinux-free branch on both sides")
+        }
     }
     // `swift run -c release gadgetc-bench` puts gadgetc (when built) next to this executable.
     let gadgetcCandidates = options.gadgetc.map { [absolute($0)] }

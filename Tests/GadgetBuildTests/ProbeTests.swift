@@ -157,3 +157,39 @@ import Testing
         #expect(report.engine == nil)
     }
 }
+
+@Suite struct LazyCompilerChoiceTests {
+    func choice(_ host: FakeHost) async -> String? {
+        await ClangLocator(host: host, cache: nil).chooseForBuild().chosen?.0.path
+    }
+
+    @Test func agreesWithTheFullDiscovery() async {
+        var host = FakeHost.debian()
+        host.addClang("/usr/bin/clang-21", version: "21.0.0")
+        host.addClang("/usr/bin/clang-14", version: "14.0.6")
+        #expect(await choice(host) == "/usr/bin/clang-16")
+        let full = ClangLocator.choose(from: await ClangLocator(host: host, cache: nil).discover(), overridden: false)
+        #expect(full?.0.path == "/usr/bin/clang-16")
+    }
+
+    @Test func skipsTheNearestWhenItLacksBPF() async {
+        var host = FakeHost()
+        host.addClang("/usr/bin/clang-18", version: "18.1.0", bpf: false)
+        host.addClang("/usr/bin/clang-16", version: "16.0.6")
+        #expect(await choice(host) == "/usr/bin/clang-16")
+    }
+
+    @Test func anUnversionedNameIsRunToLearnItsVersion() async {
+        var host = FakeHost()
+        host.addClang("/usr/bin/clang", version: "18.1.8")
+        host.addClang("/usr/bin/clang-14", version: "14.0.6")
+        #expect(await choice(host) == "/usr/bin/clang")
+    }
+
+    @Test func aMisleadingNameIsReordered() async {
+        var host = FakeHost()
+        host.addClang("/usr/bin/clang-18", version: "11.0.0")  // a clang-18 that is really clang 11
+        host.addClang("/usr/bin/clang-16", version: "16.0.6")
+        #expect(await choice(host) == "/usr/bin/clang-16")
+    }
+}

@@ -56,7 +56,7 @@ public struct BuildDriver: Sendable {
 
     public func probe(_ request: BuildRequest) async -> ProbeReport {
         await HostProbe(host: host, cache: cache, userIncludeDirectories: request.includeDirectories,
-                        engineOption: request.container.engineOption).run()
+                        engineOption: request.container.engineOption, identifyAllCompilers: false).run()
     }
 
     /// Reads the gadget folder and plans every job without running any.

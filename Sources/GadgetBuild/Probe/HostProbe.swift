@@ -13,9 +13,12 @@ public struct HostProbe: Sendable {
     let engineOption: String?
     /// The builder image whose presence `doctor` reports; nil skips asking the engine (builds ask it themselves).
     let builderImage: String?
+    /// Run every clang candidate (doctor's full report) rather than only until one qualifies (builds).
+    let identifyAllCompilers: Bool
 
     public init(host: HostSystem, cache: CacheLocation?, userIncludeDirectories: [String] = [], engineOption: String? = nil,
-                builderImage: String? = nil) {
+                builderImage: String? = nil, identifyAllCompilers: Bool = true) {
+        self.identifyAllCompilers = identifyAllCompilers
         self.engineOption = engineOption
         self.builderImage = builderImage
         self.host = host
@@ -31,9 +34,15 @@ public struct HostProbe: Sendable {
 
         // clang
         let locator = ClangLocator(host: host, cache: cache)
-        let compilers = await locator.discover()
         let overridden = !(host.environment["GADGETC_CLANG"] ?? "").isEmpty
-        let chosen = ClangLocator.choose(from: compilers, overridden: overridden)
+        let compilers: [ClangCompiler]
+        let chosen: (ClangCompiler, String)?
+        if identifyAllCompilers {
+            compilers = await locator.discover()
+            chosen = ClangLocator.choose(from: compilers, overridden: overridden)
+        } else {
+            (compilers, chosen) = await locator.chooseForBuild()
+        }
         capabilities.append(clangCapability(compilers: compilers, chosen: chosen, overridden: overridden))
 
         // libbpf, linked and headers

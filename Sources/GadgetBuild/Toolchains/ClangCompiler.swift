@@ -95,11 +95,78 @@ public struct ClangLocator: Sendable {
         return results
     }
 
-    /// Runs the candidate twice: `--version`, then `-print-targets` to verify the BPF backend.
+    /// Picks the compiler a build uses while running as few clangs as possible: candidates are taken
+    /// in order of their version as the name tells it (`clang-16`, `/usr/lib/llvm-16/…`), nearest the
+    /// builder's first, and only they are run (to learn their exact version and verify the BPF
+    /// target) until one qualifies. `doctor` uses `discover()`, which runs every candidate.
+    public func chooseForBuild() async -> (compilers: [ClangCompiler], chosen: (ClangCompiler, String)?) {
+        let overridden = !(host.environment["GADGETC_CLANG"] ?? "").isEmpty
+        var known = loadCache()
+        var identified: [ClangCompiler] = []
+        var changed = false
+        // (path, major if known without running it)
+        var pending: [(path: String, major: Int?)] = candidatePaths().map { path in
+            let fingerprint = host.fingerprint(host.realPath(path))
+            if let hit = known[path], hit.fingerprint == fingerprint { return (path, hit.compiler.major) }
+            return (path, Self.inferredMajor(path) ?? Self.inferredMajor(host.realPath(path)))
+        }
+        let others = pending.compactMap(\.major)
+        while !pending.isEmpty {
+            // Unknown versions first (any may be the nearest), then by distance, older on a tie.
+            let index = pending.indices.min { a, b in
+                let (ma, mb) = (pending[a].major, pending[b].major)
+                guard let ma else { return mb != nil || a < b }
+                guard let mb else { return false }
+                let (da, db) = (abs(ma - Self.builderClangMajor), abs(mb - Self.builderClangMajor))
+                return da != db ? da < db : (ma != mb ? ma < mb : a < b)
+            }!
+            let candidate = pending.remove(at: index)
+            let fingerprint = host.fingerprint(host.realPath(candidate.path))
+            var compiler: ClangCompiler?
+            if let hit = known[candidate.path], hit.fingerprint == fingerprint {
+                compiler = hit.compiler
+            } else if let found = await identify(candidate.path) {
+                compiler = found
+                if let fingerprint { known[candidate.path] = CachedCompiler(fingerprint: fingerprint, compiler: found); changed = true }
+            }
+            guard let compiler else { continue }
+            if candidate.major != nil, compiler.major != candidate.major, !pending.isEmpty {
+                // The name misled: put it back with its real version.
+                pending.append((candidate.path, compiler.major))
+                continue
+            }
+            identified.append(compiler)
+            if compiler.hasBPFTarget {
+                if changed { saveCache(known) }
+                if overridden { return (identified, (compiler, "set by GADGETC_CLANG")) }
+                let also = others.filter { $0 != compiler.major }.map { "clang \($0)" }
+                let alsoText = also.isEmpty ? "" : " (also found: \(Array(Set(also)).sorted().joined(separator: ", ")))"
+                let reason = compiler.major == Self.builderClangMajor
+                    ? "same major version as the builder image's clang \(Self.builderClangMajor)\(alsoText)"
+                    : "nearest to the builder image's clang \(Self.builderClangMajor)\(alsoText), whose code the verifier sees differently; set GADGETC_CLANG to choose another"
+                return (identified, (compiler, reason))
+            }
+        }
+        if changed { saveCache(known) }
+        return (identified, nil)
+    }
+
+    /// "clang-16", "/usr/lib/llvm-16/bin/clang" → 16.
+    static func inferredMajor(_ path: String) -> Int? {
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        if name.hasPrefix("clang-"), let major = Int(name.dropFirst(6)) { return major }
+        for component in path.split(separator: "/") where component.hasPrefix("llvm-") {
+            if let major = Int(component.dropFirst(5)) { return major }
+        }
+        return nil
+    }
+
+    /// Runs the candidate twice, at once: `--version`, and `-print-targets` to verify the BPF backend.
     public func identify(_ path: String) async -> ClangCompiler? {
+        async let targetsRun = host.run([path, "-print-targets"])
         guard let versionRun = await host.run([path, "--version"]), versionRun.succeeded,
               let parsed = ClangCompiler.parseVersion(versionRun.standardOutput) else { return nil }
-        let targets = await host.run([path, "-print-targets"])
+        let targets = await targetsRun
         return ClangCompiler(
             path: path, versionLine: parsed.line, version: parsed.version, major: parsed.major,
             hasBPFTarget: targets.map { $0.succeeded && ClangCompiler.listsBPF($0.standardOutput) } ?? false)
