@@ -107,6 +107,9 @@ struct GadgetBatch {
     /// Builds `subset` (all by default); every gadget builds even when another fails.
     func build(_ subset: [String]? = nil) async -> [(folder: String, result: Result<BuildOutcome, Error>)] {
         let chosen = subset ?? folders
+        if chosen.count > 1 {
+            await BuildDriver(observer: TerminalObserver(quiet: quiet), slots: slots).prepareSharedPrecompiledHeaders(chosen.map { options.request(for: $0, count: folders.count) })
+        }
         let results = await withTaskGroup(of: (Int, Result<BuildOutcome, Error>).self) { group in
             for (index, folder) in chosen.enumerated() {
                 group.addTask {

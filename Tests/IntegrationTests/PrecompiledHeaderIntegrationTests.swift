@@ -47,3 +47,23 @@ extension String {
         try handle.write(contentsOf: Data(utf8))
     }
 }
+
+/// Several gadgets in one run share a PCH built first, when enough of their compiles can use it.
+@Suite struct SharedPrecompiledHeaderTests {
+    @Test func aBatchBuildsThePCHFirstAndUsesIt() async throws {
+        let root = try Fixtures.temporaryDirectory("shared-pch")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let gadgets = root.appendingPathComponent("gadgets")
+        for index in 0..<3 {
+            try FileManager.default.createDirectory(at: gadgets, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: Fixtures.testdata.appendingPathComponent("needs_vmlinux"), to: gadgets.appendingPathComponent("v\(index)"))
+        }
+        let result = try await Fixtures.run([Fixtures.gadgetc, "build", gadgets.path, "--arch", "amd64", "-I", Fixtures.bundledHeaders,
+                                             "--oci-layout", root.appendingPathComponent("layout").path],
+                                            environment: ["GADGETC_CACHE_DIR": root.appendingPathComponent("cache").path])
+        #expect(result.succeeded, "\(result.standardError)")
+        #expect(result.standardOutput.split(separator: "\n").count == 3)
+        #expect(result.standardError.contains("precompile"), "\(result.standardError)")
+        #expect(Fixtures.files(under: root.appendingPathComponent("cache/pch")).contains { $0.hasSuffix("-amd64.pch") })
+    }
+}

@@ -8,6 +8,8 @@ public struct Job: Codable, Hashable, Sendable {
         case generateVmlinux = "generate-vmlinux"
         /// Compile one eBPF C source for one arch (clang subprocess).
         case compile
+        /// Precompile vmlinux.h for one arch (clang subprocess), shared by many compiles.
+        case precompileHeader = "precompile-header"
         /// Link an arch's objects into one (in-process, libbpf bpf_linker).
         case link
         /// Open the linked object with libbpf and list its programs, maps and BTF (in-process).
@@ -71,6 +73,7 @@ public struct Job: Codable, Hashable, Sendable {
         switch kind {
         case .compile: return "\(archText)compile \(inputs.first ?? "")\(toolchain == .container ? " in the builder container" : "")"
         case .generateVmlinux: return "\(archText)generate vmlinux.h from \(inputs.first ?? "")"
+        case .precompileHeader: return "\(archText)precompile \(inputs.first ?? "vmlinux.h") for the gadgets of this run"
         case .link: return "\(archText)link \(inputs.count) object\(inputs.count == 1 ? "" : "s") with libbpf"
         case .check: return "\(archText)check \(inputs.first.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "") with libbpf"
         case .verify: return "\(archText)load into the kernel verifier"

@@ -6,6 +6,7 @@ import Foundation
 /// part of every compile's cache key through its argv).
 public struct PrecompiledHeader: Codable, Hashable, Sendable {
     public var key: String
+    public var arch: Architecture
     /// The vmlinux.h it is built from.
     public var header: String
     /// Where the PCH lives in the cache.
@@ -22,7 +23,7 @@ public struct PrecompiledHeader: Codable, Hashable, Sendable {
         let key = ContentDigest.hex((["pch", GadgetcVersion.string, compiler.identity, arch.rawValue, header, fingerprint] + flags).joined(separator: "\u{0}"))
         let output = cache.folder("pch").appendingPathComponent("\(key.prefix(24))-\(arch).pch").path
         return PrecompiledHeader(
-            key: key, header: header, output: output,
+            key: key, arch: arch, header: header, output: output,
             argv: [compiler.path] + flags + ["-x", "c-header", header, "-fpch-validate-input-files-content", "-o", output])
     }
 
