@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import GadgetBuild
 
-extension PullPolicy: ExpressibleByArgument {}
 
 /// The options `build` and `watch` share, named as in `ig image build` where ig has them.
 struct BuildOptions: ParsableArguments {
@@ -24,8 +23,7 @@ struct BuildOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Build on the host only, never in a container (same as --toolchain native).")
     var local = false
 
-    @Option(name: .customShort("I"), help: ArgumentHelp("Extra include folder: gadget headers root, or a folder with <arch>/vmlinux.h. Repeatable.", valueName: "dir"))
-    var includeDirectories: [String] = []
+    @OptionGroup var toolchainOptions: ToolchainOptions
 
     @Option(help: ArgumentHelp("Write a standalone OCI image layout to this folder instead of ig's store.", valueName: "dir"))
     var ociLayout: String?
@@ -45,14 +43,7 @@ struct BuildOptions: ParsableArguments {
     @Flag(help: "Neither read nor write the build cache.")
     var noCache = false
 
-    @Option(help: ArgumentHelp("The builder image for arches the host cannot build.", valueName: "ref"))
-    var builderImage: String = BuilderImage.defaultReference
-
-    @Option(help: ArgumentHelp("When to pull the builder image: always, missing (only when absent) or never (offline).", valueName: "policy"))
-    var builderImagePull: PullPolicy = .default
-
-    @Option(help: ArgumentHelp("The container engine's socket (unix://PATH); default: DOCKER_HOST, CONTAINER_HOST, then docker's and podman's usual sockets.", valueName: "url"))
-    var containerHost: String?
+    @OptionGroup(title: "Container Toolchain") var containerOptions: ContainerOptions
 
     func validate() throws {
         if local && toolchain == .container {
@@ -75,10 +66,10 @@ struct BuildOptions: ParsableArguments {
     func request(for folder: String, count: Int) -> BuildRequest {
         BuildRequest(
             gadgetFolder: folder, buildFile: file, architectures: (try? Architecture.parseList(arch)) ?? Architecture.allCases,
-            toolchain: local ? .native : toolchain, includeDirectories: includeDirectories,
+            toolchain: local ? .native : toolchain, includeDirectories: toolchainOptions.includeDirectories,
             tag: tag, outputDirectory: output.map { count > 1 ? "\($0)/\(URL(fileURLWithPath: folder).lastPathComponent)" : $0 },
             ociLayout: ociLayout ?? store, verify: verify, validateMetadata: validateMetadata, useCache: !noCache,
-            container: ContainerSettings(engineOption: containerHost, image: builderImage, pullPolicy: builderImagePull))
+            container: containerOptions.settings)
     }
 }
 

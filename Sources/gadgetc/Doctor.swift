@@ -10,18 +10,14 @@ struct Doctor: AsyncParsableCommand {
 
     @OptionGroup(title: "Toolchain") var toolchain: ToolchainOptions
 
-    @Option(help: ArgumentHelp("The builder image to look for in the engine.", valueName: "ref"))
-    var builderImage: String = BuilderImage.defaultReference
-
-    @Option(help: ArgumentHelp("The container engine's socket (unix://PATH).", valueName: "url"))
-    var containerHost: String?
+    @OptionGroup(title: "Container Toolchain") var container: ContainerOptions
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func run() async throws {
         let host = LiveHost()
         let report = await HostProbe(host: host, cache: CacheLocation(environment: host.environment),
-                                     userIncludeDirectories: toolchain.includeDirectories, engineOption: containerHost,
-                                     builderImage: builderImage).run()
+                                     userIncludeDirectories: toolchain.includeDirectories, engineOption: container.containerHost,
+                                     builderImage: container.builderImage).run()
         if output.json {
             print(try JSONOutput.encode(report))
         } else {

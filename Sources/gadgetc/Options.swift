@@ -14,3 +14,19 @@ struct OutputOptions: ParsableArguments {
     @Flag(help: "Print one JSON document on standard output instead of text.")
     var json = false
 }
+
+extension PullPolicy: ExpressibleByArgument {}
+
+/// How to reach the builder image, for `build`, `watch` and `doctor`.
+struct ContainerOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The builder image for arches the host cannot build.", valueName: "ref"))
+    var builderImage: String = BuilderImage.defaultReference
+
+    @Option(help: ArgumentHelp("When to pull the builder image: always, missing (only when absent) or never (offline).", valueName: "policy"))
+    var builderImagePull: PullPolicy = .default
+
+    @Option(help: ArgumentHelp("The container engine's socket (unix://PATH); default: DOCKER_HOST, CONTAINER_HOST, then docker's and podman's usual sockets.", valueName: "url"))
+    var containerHost: String?
+
+    var settings: ContainerSettings { ContainerSettings(engineOption: containerHost, image: builderImage, pullPolicy: builderImagePull) }
+}

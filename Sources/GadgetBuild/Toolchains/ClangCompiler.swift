@@ -139,16 +139,21 @@ public struct ClangLocator: Sendable {
             if compiler.hasBPFTarget {
                 if changed { saveCache(known) }
                 if overridden { return (identified, (compiler, "set by GADGETC_CLANG")) }
-                let also = others.filter { $0 != compiler.major }.map { "clang \($0)" }
-                let alsoText = also.isEmpty ? "" : " (also found: \(Array(Set(also)).sorted().joined(separator: ", ")))"
-                let reason = compiler.major == Self.builderClangMajor
-                    ? "same major version as the builder image's clang \(Self.builderClangMajor)\(alsoText)"
-                    : "nearest to the builder image's clang \(Self.builderClangMajor)\(alsoText), whose code the verifier sees differently; set GADGETC_CLANG to choose another"
+                let reason = Self.reason(for: compiler, othersFound: others.filter { $0 != compiler.major })
                 return (identified, (compiler, reason))
             }
         }
         if changed { saveCache(known) }
         return (identified, nil)
+    }
+
+    /// Why `compiler` was picked, naming the other versions found.
+    static func reason(for compiler: ClangCompiler, othersFound: [Int]) -> String {
+        let others = Array(Set(othersFound)).sorted().map { "clang \($0)" }
+        let also = others.isEmpty ? "" : " (also found: \(others.joined(separator: ", ")))"
+        return compiler.major == builderClangMajor
+            ? "same major version as the builder image's clang \(builderClangMajor)\(also)"
+            : "nearest to the builder image's clang \(builderClangMajor)\(also), whose code the verifier sees differently; set GADGETC_CLANG to choose another"
     }
 
     /// "clang-16", "/usr/lib/llvm-16/bin/clang" → 16.
@@ -184,11 +189,7 @@ public struct ClangLocator: Sendable {
             if a.element.major != b.element.major { return a.element.major < b.element.major }  // older on a tie
             return a.offset < b.offset
         })?.element else { return nil }
-        let others = usable.filter { $0 != best }.map { "clang \($0.major)" }
-        let also = others.isEmpty ? "" : " (also found: \(others.joined(separator: ", ")))"
-        let reason = best.major == builderClangMajor
-            ? "same major version as the builder image's clang \(builderClangMajor)\(also)"
-            : "nearest to the builder image's clang \(builderClangMajor)\(also), whose code the verifier sees differently; set GADGETC_CLANG to choose another"
+        let reason = Self.reason(for: best, othersFound: usable.filter { $0 != best }.map(\.major))
         return (best, reason)
     }
 
