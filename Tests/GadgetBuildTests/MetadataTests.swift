@@ -110,6 +110,13 @@ import Testing
         #expect(throws: MetadataError.unsupportedWasmSource(path: "go/program.go")) { try GadgetFolder(folder: root.path) }
     }
 
+    @Test func knowsWhetherTheGadgetNeedsVmlinux() {
+        #expect(GadgetFolder.includesVmlinux("// x\n#include <vmlinux.h>\n"))
+        #expect(GadgetFolder.includesVmlinux("#  include \"vmlinux.h\"\n"))
+        #expect(!GadgetFolder.includesVmlinux("/* needs no vmlinux.h */\n#include <linux/bpf.h>\n"))
+        #expect(!GadgetFolder.includesVmlinux("#if __has_include(<vmlinux.h>)\n#include <vmlinux.h>\n#endif\n"))
+    }
+
     @Test func prebuiltWasmIsPackaged() throws {
         let root = try makeFolder(["program.bpf.c": "", "build.yaml": "wasm: mod.wasm\n", "mod.wasm": "\0asm"])
         #expect(try GadgetFolder(folder: root.path).wasmModule?.lastPathComponent == "mod.wasm")

@@ -78,3 +78,53 @@ import Testing
         #expect(throws: PlanningError.unknownArchitecture("riscv")) { try Architecture.parseList("amd64,riscv") }
     }
 }
+
+@Suite struct ToolchainSelectionTests {
+    /// amd64 has a vmlinux.h on the host, arm64 has none, and an engine answers.
+    func report() async -> ProbeReport {
+        var host = FakeHost.debian()
+        host.sockets = ["/var/run/docker.sock"]
+        return await HostProbe(host: host, cache: nil).run()
+    }
+
+    func plan(_ toolchain: ToolchainChoice, includesVmlinux: Bool) async throws -> BuildPlan {
+        var folder = GadgetFolder(root: URL(fileURLWithPath: "/g/trace"), ebpfSources: ["program.bpf.c"])
+        folder.includesVmlinux = includesVmlinux
+        return try BuildPlanner(probe: await report()).plan(
+            BuildRequest(gadgetFolder: "/g/trace", toolchain: toolchain, container: ContainerSettings(image: "registry.test/builder:v1")),
+            gadget: folder, workDirectory: URL(fileURLWithPath: "/w"), keepsWorkDirectory: false)
+    }
+
+    @Test func autoMixesNativeAndContainerPerArch() async throws {
+        let plan = try await plan(.auto, includesVmlinux: true)
+        #expect(plan.toolchains.map(\.toolchain) == [.native, .container])
+        #expect(plan.toolchains[1].reasons.first?.contains("none for arm64") == true)
+        let arm = try #require(plan.jobs(.compile).first { $0.arch == .arm64 })
+        #expect(arm.toolchain == .container && arm.workingDirectory == "/work")
+        #expect(arm.argv.prefix(6) == ["clang", "-target", "bpf", "-Wall", "-g", "-O2"])
+        #expect(arm.argv.contains("/usr/include/gadget/arm64/"))
+        #expect(arm.outputs == ["/w/arm64/arm64.bpf.o"])
+        #expect(arm.hostPath("/work/local.h") == "/g/trace/local.h" && arm.hostPath("/usr/include/bpf/bpf_helpers.h") == nil)
+        #expect(plan.container?.image == "registry.test/builder:v1")
+        #expect(plan.compiler?.path == "/usr/bin/clang-16")
+    }
+
+    @Test func autoStaysNativeWhenTheGadgetNeedsNoVmlinux() async throws {
+        #expect(try await plan(.auto, includesVmlinux: false).toolchains.map(\.toolchain) == [.native, .native])
+    }
+
+    @Test func explicitChoicesWin() async throws {
+        #expect(try await plan(.container, includesVmlinux: false).toolchains.map(\.toolchain) == [.container, .container])
+        #expect(try await plan(.native, includesVmlinux: true).toolchains.map(\.toolchain) == [.native, .native])
+    }
+
+    @Test func withoutAnEngineAMissingVmlinuxSaysWhatToDo() async throws {
+        let report = await HostProbe(host: FakeHost.debian(), cache: nil).run()
+        var folder = GadgetFolder(root: URL(fileURLWithPath: "/g/trace"), ebpfSources: ["program.bpf.c"])
+        folder.includesVmlinux = true
+        #expect(throws: PlanningError.missingVmlinux(arch: .arm64)) {
+            try BuildPlanner(probe: report).plan(BuildRequest(gadgetFolder: "/g/trace"), gadget: folder,
+                                                 workDirectory: URL(fileURLWithPath: "/w"), keepsWorkDirectory: false)
+        }
+    }
+}
