@@ -23,18 +23,25 @@ struct Watch: AsyncParsableCommand {
         let batch = GadgetBatch(folders: GadgetFolder.expand(folders).map { URL(fileURLWithPath: $0).standardizedFileURL.path },
                                 options: options, quiet: true)
         let watcher = try FileWatcher()
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .main)
-        signal(SIGINT, SIG_IGN)
-        interrupt.setEventHandler {
-            Terminal.writeError("\nstopped watching\n")
-            Foundation.exit(0)
+        // Ctrl-C while waiting stops at once; during a build it cancels the build first, so that a
+        // builder container is removed, then stops.
+        let state = WatchState()
+        var sources: [DispatchSourceSignal] = []
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { state.stop() }
+            source.resume()
+            sources.append(source)
         }
-        interrupt.resume()
 
         var inputs: [String: Set<String>] = [:]  // gadget folder -> files its last build read
         var pending = batch.folders
         while true {
-            let results = await batch.build(pending)
+            let build = Task { [pending] in await batch.build(pending) }
+            state.building(build)
+            let results = await build.value
+            state.idle()
             batch.report(results, timed: true)
             for (folder, result) in results {
                 if case .success(let outcome) = result { inputs[folder] = Set(outcome.inputs) }
@@ -54,6 +61,33 @@ struct Watch: AsyncParsableCommand {
                     }
                 }
             } while pending.isEmpty
+        }
+    }
+
+    /// Whether a build runs (and which), so that a signal knows whether to cancel it or stop at once.
+    final class WatchState: @unchecked Sendable {
+        private let lock = NSLock()
+        private var current: Task<[(folder: String, result: Result<BuildOutcome, Error>)], Never>?
+        private var stopping = false
+
+        func building(_ task: Task<[(folder: String, result: Result<BuildOutcome, Error>)], Never>) {
+            let stop = lock.withLock { current = task; return stopping }
+            if stop { task.cancel() }
+        }
+
+        func idle() {
+            let stop = lock.withLock { current = nil; return stopping }
+            if stop { Self.finish() }
+        }
+
+        func stop() {
+            let running = lock.withLock { stopping = true; return current }
+            if let running { running.cancel() } else { Self.finish() }
+        }
+
+        static func finish() -> Never {
+            Terminal.writeError("\nstopped watching\n")
+            Foundation.exit(0)
         }
     }
 

@@ -118,7 +118,9 @@ public struct HostProbe: Sendable {
             report.warnings.append("libbpf headers \(headers.version ?? "?") are older than the builder's 1.3 and gadgetc's compatibility overlay was not found (set GADGETC_BPF_DIR to gadgetc's bpf folder): gadgets using BPF_UPROBE and similar will not compile")
         }
         report.engine = engineStatus
-        report.bundledCompatDirectory = bundledDirectory().map { "\($0)/compat" }.flatMap { host.fileExists("\($0)/bpf/bpf_tracing.h") ? $0 : nil }
+        if let bundle = bundledDirectory(), host.fileExists("\(bundle)/compat/bpf/bpf_tracing.h") {
+            report.bundledCompatDirectory = "\(bundle)/compat"
+        }
         report.decisions = Architecture.allCases.map { decide($0, report: report) }
         let elapsed = ContinuousClock.now - start
         report.elapsedMilliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
