@@ -12,7 +12,11 @@ enum Terminal {
 
     /// The one line an error is shown as (each of gadgetc's error types describes itself in one line).
     static func line(_ error: Error) -> String {
-        String(describing: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+        // Foundation's errors describe themselves as a dump of their user info: say what and where instead.
+        if let error = error as? CocoaError {
+            return error.localizedDescription + (error.filePath.map { " (\($0))" } ?? "")
+        }
+        return String(describing: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
     }
 
     static func error(_ error: Error, prefix: String = "") {

@@ -45,6 +45,8 @@ import Testing
         Case(description: "container engine socket missing", arguments: [Fixtures.samples.appendingPathComponent("trace_exec").path, "--toolchain", "container",
                                                                          "--container-host", "unix:///nonexistent/gadgetc-test.sock"],
              expected: "/nonexistent/gadgetc-test.sock"),
+        Case(description: "unwritable -o folder", arguments: [Fixtures.samples.appendingPathComponent("trace_signal").path, "-o", "/proc/gadgetc-test-output"],
+             expected: "give -o a writable folder"),
         Case(description: "bad tag", arguments: [Fixtures.samples.appendingPathComponent("trace_exec").path, "-t", "Bad Name!"],
              expected: "reference"),
     ]

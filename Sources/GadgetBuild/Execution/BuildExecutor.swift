@@ -36,7 +36,11 @@ public struct BuildExecutor: Sendable {
 
     public func execute(_ plan: BuildPlan) async throws -> [ArchitectureOutput] {
         for arch in plan.architectures {
-            try FileManager.default.createDirectory(atPath: "\(plan.workDirectory)/\(arch)", withIntermediateDirectories: true)
+            do {
+                try FileManager.default.createDirectory(atPath: "\(plan.workDirectory)/\(arch)", withIntermediateDirectories: true)
+            } catch {
+                throw ExecutionError.step("cannot create the folder for compiled objects \(plan.workDirectory)/\(arch): \(error.localizedDescription); give -o a writable folder")
+            }
         }
         for job in plan.jobs(.generateVmlinux) { try await timed(job) { try generateVmlinux(job) } }
         let inputs = try await compileAll(plan.jobs(.compile), compilerIdentity: plan.compiler?.identity ?? "")
@@ -82,7 +86,12 @@ public struct BuildExecutor: Sendable {
     func generateVmlinux(_ job: Job) throws {
         guard let output = job.outputs.first, let btf = job.inputs.first else { return }
         if FileManager.default.fileExists(atPath: output) { return }  // another build made it meanwhile
-        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: output).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw ExecutionError.step("cannot write vmlinux.h into \(folder): \(error.localizedDescription); set GADGETC_CACHE_DIR (or XDG_CACHE_HOME) to a writable folder, or pass -I DIR with <arch>/vmlinux.h")
+        }
         try VmlinuxHeader.generate(fromBTF: URL(fileURLWithPath: btf), to: URL(fileURLWithPath: output))
     }
 
