@@ -34,6 +34,9 @@ struct BuildOptions: ParsableArguments {
     @Flag(help: "Load each object of the host's architecture into the kernel verifier (needs root or CAP_BPF).")
     var verify = false
 
+    @Flag(help: "Update the metadata according to the eBPF code")
+    var updateMetadata = false
+
     @Flag(inversion: .prefixedNo, help: "Check gadget.yaml against the eBPF object (params, tracers, map iterators).")
     var validateMetadata = true
 
@@ -69,7 +72,7 @@ struct BuildOptions: ParsableArguments {
             toolchain: local ? .native : toolchain, includeDirectories: toolchainOptions.includeDirectories,
             tag: tag, outputDirectory: output.map { count > 1 ? "\($0)/\(URL(fileURLWithPath: folder).lastPathComponent)" : $0 },
             ociLayout: ociLayout ?? store, verify: verify, validateMetadata: validateMetadata, useCache: !noCache,
-            container: containerOptions.settings)
+            container: containerOptions.settings, updateMetadata: updateMetadata)
     }
 }
 

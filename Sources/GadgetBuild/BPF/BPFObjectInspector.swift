@@ -21,7 +21,7 @@ public enum BPFObjectInspector {
             return BPFObjectSummary(
                 hasBTF: btf != nil,
                 programs: programs,
-                maps: handle.maps.map(describe(map:)),
+                maps: handle.maps.map { describe(map: $0, btf: btf) },
                 variables: btf?.variables ?? [],
                 structures: btf?.structures ?? [])
         }
@@ -44,7 +44,7 @@ public enum BPFObjectInspector {
             autoload: bpf_program__autoload(program))
     }
 
-    private static func describe(map: OpaquePointer) -> BPFObjectSummary.Map {
+    private static func describe(map: OpaquePointer, btf: BTFTypes?) -> BPFObjectSummary.Map {
         let type = bpf_map__type(map)
         return .init(
             name: string(bpf_map__name(map)),
@@ -52,7 +52,9 @@ public enum BPFObjectInspector {
             keySize: Int(bpf_map__key_size(map)),
             valueSize: Int(bpf_map__value_size(map)),
             maxEntries: Int(bpf_map__max_entries(map)),
-            isInternal: bpf_map__is_internal(map))
+            isInternal: bpf_map__is_internal(map),
+            keyStruct: btf?.structName(bpf_map__btf_key_type_id(map)),
+            valueStruct: btf?.structName(bpf_map__btf_value_type_id(map)))
     }
 
     private static func string(_ pointer: UnsafePointer<CChar>?) -> String {

@@ -26,6 +26,10 @@ public struct BPFObjectSummary: Codable, Equatable, Sendable {
         public var maxEntries: Int
         /// true for the maps libbpf makes for .data, .rodata, .bss and .kconfig.
         public var isInternal: Bool
+        /// The named structs behind the map's key and value in BTF (through typedefs and qualifiers),
+        /// when they are structs: what a map iterator's data source is made of.
+        public var keyStruct: String? = nil
+        public var valueStruct: String? = nil
     }
 
     public struct Variable: Codable, Equatable, Sendable {

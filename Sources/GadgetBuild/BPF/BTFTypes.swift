@@ -111,4 +111,22 @@ struct BTFTypes {
             return typeName.isEmpty ? "?" : typeName
         }
     }
+
+    /// The struct's name after typedefs and qualifiers, or nil when `id` is not a named struct.
+    func structName(_ id: UInt32) -> String? {
+        var current = id
+        for _ in 0..<32 {
+            guard current != 0, let t = type(current) else { return nil }
+            switch kind(t) {
+            case BTF_KIND_TYPEDEF, BTF_KIND_CONST, BTF_KIND_VOLATILE, BTF_KIND_RESTRICT, BTF_KIND_TYPE_TAG:
+                current = t.pointee.type
+            case BTF_KIND_STRUCT:
+                let structName = name(t)
+                return structName.isEmpty ? nil : structName
+            default:
+                return nil
+            }
+        }
+        return nil
+    }
 }

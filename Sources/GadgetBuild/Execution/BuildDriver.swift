@@ -79,7 +79,8 @@ public struct BuildDriver: Sendable {
     public func build(_ request: BuildRequest) async throws -> BuildOutcome {
         let start = ContinuousClock.now
         // A verify run asks the kernel again, so it never takes the shortcut.
-        let recordKey = request.useCache && !request.verify ? BuildRecord.key(request, environment: host.environment) : nil
+        // --update-metadata must look at the object even when nothing moved since a build without it.
+        let recordKey = request.useCache && !request.verify && !request.updateMetadata ? BuildRecord.key(request, environment: host.environment) : nil
         if let recordKey, var outcome = upToDate(recordKey, request: request) {
             observer.note("\(URL(fileURLWithPath: outcome.gadget).lastPathComponent): up to date")
             outcome.elapsedMilliseconds = (ContinuousClock.now - start).milliseconds
@@ -153,7 +154,7 @@ public struct BuildDriver: Sendable {
 
     func fullBuild(_ request: BuildRequest, start: ContinuousClock.Instant) async throws -> BuildOutcome {
         // Parse everything the user wrote before any work, so bad input fails fast and touches nothing.
-        let metadata = try GadgetFolder(folder: request.gadgetFolder, buildFilePath: request.buildFile).metadata.map(GadgetMetadata.init(contentsOf:))
+        var metadata = try GadgetFolder(folder: request.gadgetFolder, buildFilePath: request.buildFile).metadata.map(GadgetMetadata.init(contentsOf:))
         let reference = try ImageReference(parsing: request.tag ?? defaultTag(request))
         let created = try GadgetImageContent.creationDate(environment: host.environment)
 
@@ -175,11 +176,31 @@ public struct BuildDriver: Sendable {
         }
         if buildCache != nil { CacheMaintenance(location: cache).pruneIfDue() }
 
+        // --update-metadata: gadget.yaml gets what the object has and it lacks (created if missing); the
+        // updated bytes are what is validated and packaged.
+        var metadataFile = gadget.metadata
+        if request.updateMetadata, let output = outputs.first {
+            let target = gadget.metadata ?? gadget.root.appendingPathComponent(gadget.configuration.metadata)
+            let update = try MetadataUpdater().update(metadata?.bytes, object: output.summary, origin: target.lastPathComponent)
+            if update.changed {
+                try MetadataUpdater.write(update.bytes, to: target,
+                                          ownerLike: gadget.ebpfSources.first.map { gadget.root.appendingPathComponent($0) })
+                metadata = try GadgetMetadata(bytes: update.bytes, origin: target.lastPathComponent)
+                metadataFile = target
+                observer.note("\(gadget.name): \(update.created ? "created" : "updated") \(target.lastPathComponent), added "
+                              + update.added.joined(separator: "; "))
+            } else {
+                observer.note("\(gadget.name): \(target.lastPathComponent) already describes everything the object has")
+            }
+            if !update.skipped.isEmpty {
+                observer.note("warning: \(gadget.name): --update-metadata left alone: " + update.skipped.joined(separator: "; "))
+            }
+        }
         if request.validateMetadata {
             for output in outputs {
                 let problems = MetadataValidator().problems(metadata: metadata, object: output.summary)
                 if !problems.isEmpty {
-                    throw MetadataError.validation(file: gadget.metadata?.lastPathComponent ?? "gadget.yaml", problems: problems)
+                    throw MetadataError.validation(file: metadataFile?.lastPathComponent ?? "gadget.yaml", problems: problems)
                 }
             }
         }
@@ -213,7 +234,7 @@ public struct BuildDriver: Sendable {
                     programs: output.summary.programs, maps: output.summary.maps.filter { !$0.isInternal },
                     verification: output.verification)
             },
-            inputs: Array(Set(outputs.flatMap(\.inputs) + [gadget.buildFile, gadget.metadata, gadget.wasmModule].compactMap { $0?.path })).sorted(),
+            inputs: Array(Set(outputs.flatMap(\.inputs) + [gadget.buildFile, metadataFile, gadget.wasmModule].compactMap { $0?.path })).sorted(),
             elapsedMilliseconds: (ContinuousClock.now - start).milliseconds,
             peakMemoryKiB: Self.peakMemoryKiB())
     }

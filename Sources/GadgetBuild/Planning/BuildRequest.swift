@@ -21,6 +21,8 @@ public struct BuildRequest: Sendable {
     /// Load every object of the host's arch into the kernel verifier.
     public var verify: Bool
     public var validateMetadata: Bool
+    /// `--update-metadata`: add to gadget.yaml (or create it) what the built object has and it lacks.
+    public var updateMetadata: Bool = false
     /// Use the shared build cache (and ask clang for a depfile so that it can).
     public var useCache: Bool
     /// The builder container, for arches the container toolchain builds.
@@ -29,7 +31,7 @@ public struct BuildRequest: Sendable {
     public init(gadgetFolder: String, buildFile: String? = nil, architectures: [Architecture] = Architecture.allCases,
                 toolchain: ToolchainChoice = .auto, includeDirectories: [String] = [], tag: String? = nil,
                 outputDirectory: String? = nil, ociLayout: String? = nil, verify: Bool = false, validateMetadata: Bool = true, useCache: Bool = true,
-                container: ContainerSettings = ContainerSettings()) {
+                container: ContainerSettings = ContainerSettings(), updateMetadata: Bool = false) {
         self.gadgetFolder = gadgetFolder
         self.buildFile = buildFile
         self.architectures = architectures
@@ -42,5 +44,6 @@ public struct BuildRequest: Sendable {
         self.validateMetadata = validateMetadata
         self.useCache = useCache
         self.container = container
+        self.updateMetadata = updateMetadata
     }
 }

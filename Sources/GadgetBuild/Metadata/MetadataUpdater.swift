@@ -1,0 +1,243 @@
+import Foundation
+import Yams
+
+/// `--update-metadata`: makes gadget.yaml describe what the built object holds, the way
+/// `ig image build --update-metadata` does, but only ever adding.
+///
+/// From the object's BTF markers it adds, when missing:
+/// - a data source per `gadget_tracer_<name>___<map>___<struct>`, `gadget_snapshotter_<name>___<struct>___…`,
+///   `gadget_mapiter_<name>___<map>` (key and value structs of the map) and `gadget_topper_<name>___<map>`
+///   (value struct), with one field per struct member, each `annotations: {description: "TODO: …"}`;
+/// - a `params.ebpf.<var>` entry per `gadget_param_<var>` (for a global `const volatile` var) with
+///   `key: <var>` and a TODO description;
+/// - TODO placeholders for `name`, `description`, `homepageURL`, `documentationURL`, `sourceURL`.
+///
+/// Unlike ig, which decodes the file into its model and writes the model back, this edits the YAML
+/// node tree: every key and value the user wrote stays, unknown keys included (ig drops them, e.g.
+/// `operator:`), in the user's order; new keys go where ig's model would put them. Comments are not
+/// kept when the file changes (Yams' node tree has none); an unchanged file is never rewritten.
+public struct MetadataUpdater: Sendable {
+    public struct Result: Equatable, Sendable {
+        /// The new file (the original bytes when nothing was added).
+        public var bytes: Data
+        /// What was added, one short item each ("datasource exec (10 fields)", "params.ebpf targ_pid", …).
+        public var added: [String]
+        /// Markers that were left alone because the object does not back them; validation reports them.
+        public var skipped: [String]
+        /// Whether there was no file (or an empty one) before.
+        public var created: Bool
+        public var changed: Bool { !added.isEmpty }
+    }
+
+    static let fieldDescription = "TODO: Fill field description"
+    static let paramDescription = "TODO: Fill parameter description"
+    /// Top-level keys in the order of ig's metadata model, with the placeholder for the scalar ones.
+    static let topLevel: [(key: String, placeholder: String?)] = [
+        ("name", "TODO: Fill the gadget name"),
+        ("description", "TODO: Fill the gadget description"),
+        ("homepageURL", "TODO: Fill the gadget homepage URL"),
+        ("documentationURL", "TODO: Fill the gadget documentation URL"),
+        ("sourceURL", "TODO: Fill the gadget source code URL"),
+        ("annotations", nil), ("datasources", nil), ("params", nil), ("gadgetParams", nil),
+    ]
+
+    public init() {}
+
+    /// The updated file for `existing` (nil: there is none) against `object`.
+    public func update(_ existing: Data?, object: BPFObjectSummary, origin: String = "gadget.yaml") throws -> Result {
+        var root = Node.Mapping([])
+        var created = true
+        if let existing, !existing.isEmpty {
+            guard let text = String(data: existing, encoding: .utf8) else {
+                throw MetadataError.invalidYAML(file: origin, reason: "not UTF-8 text")
+            }
+            let node: Node?
+            do { node = try Yams.compose(yaml: text) } catch {
+                throw MetadataError.invalidYAML(file: origin, reason: MetadataError.describe(yamlError: error))
+            }
+            if let node {
+                guard let mapping = node.mapping else { throw MetadataError.notAMapping(file: origin) }
+                root = mapping
+                created = false
+            }
+        }
+
+        var added: [String] = []
+        var skipped: [String] = []
+        for (key, placeholder) in Self.topLevel {
+            guard let placeholder, Self.isMissing(root[key]) else { continue }
+            Self.set(&root, key, Node(placeholder), order: Self.topLevel.map(\.key))
+            added.append(key)
+        }
+
+        // Data sources, in marker (BTF) order.
+        var sources: [(name: String, structs: [String])] = []
+        for marker in object.variables.map(\.name) {
+            if let parts = MetadataValidator.split(marker, prefix: "gadget_tracer_") {
+                guard parts.count == 3, let map = object.map(named: parts[1]), ["ringbuf", "perf_event_array"].contains(map.type),
+                      object.structure(named: parts[2]) != nil
+                else { skipped.append("tracer marker \(marker)"); continue }
+                sources.append((parts[0], [parts[2]]))
+            } else if let parts = MetadataValidator.split(marker, prefix: "gadget_snapshotter_") {
+                guard parts.count >= 2, object.structure(named: parts[1]) != nil else { skipped.append("snapshotter marker \(marker)"); continue }
+                sources.append((parts[0], [parts[1]]))
+            } else if let parts = MetadataValidator.split(marker, prefix: "gadget_mapiter_") {
+                guard parts.count == 2, object.map(named: parts[1]) != nil,
+                      let key = object.map(named: parts[1])?.keyStruct, let value = object.map(named: parts[1])?.valueStruct,
+                      object.structure(named: key) != nil, object.structure(named: value) != nil
+                else { skipped.append("map iterator marker \(marker)"); continue }
+                sources.append((parts[0], [key, value]))
+            } else if let parts = MetadataValidator.split(marker, prefix: "gadget_topper_") {
+                guard parts.count == 2, let value = object.map(named: parts[1])?.valueStruct, object.structure(named: value) != nil
+                else { skipped.append("topper marker \(marker)"); continue }
+                sources.append((parts[0], [value]))
+            }
+        }
+        if !sources.isEmpty {
+            if let skip = try edit(&root, "datasources", added: &added, skipped: &skipped, { dataSources, added, skipped in
+                for source in sources {
+                    let members = source.structs.flatMap { object.structure(named: $0)?.members.map(\.name) ?? [] }.filter { !$0.isEmpty }
+                    var isNew = false
+                    if Self.isMissing(dataSources[source.name]) {
+                        Self.set(&dataSources, source.name, .mapping(Node.Mapping([])))
+                        isNew = true
+                    }
+                    guard var dataSource = dataSources[source.name]?.mapping else {
+                        skipped.append("datasources.\(source.name) (not a mapping)")
+                        continue
+                    }
+                    var fields = Self.isMissing(dataSource["fields"]) ? Node.Mapping([]) : dataSource["fields"]?.mapping
+                    guard fields != nil else {
+                        skipped.append("datasources.\(source.name).fields (not a mapping)")
+                        continue
+                    }
+                    var newFields: [String] = []
+                    for member in members where Self.isMissing(fields![member]) && !newFields.contains(member) {
+                        Self.set(&fields!, member, Node([(Node("annotations"), Node([(Node("description"), Node(Self.fieldDescription))]))]))
+                        newFields.append(member)
+                    }
+                    guard isNew || !newFields.isEmpty else { continue }
+                    Self.set(&dataSource, "fields", .mapping(fields!))
+                    dataSources[source.name] = .mapping(dataSource)
+                    added.append(isNew
+                        ? "datasource \(source.name) (\(newFields.count) field\(newFields.count == 1 ? "" : "s"))"
+                        : newFields.map { "field \(source.name).\($0)" }.joined(separator: ", "))
+                }
+            }) {
+                skipped.append(skip)
+            }
+        }
+
+        // eBPF params: a marker for a global const volatile variable.
+        var params: [String] = []
+        for marker in object.variables.map(\.name) where marker.hasPrefix("gadget_param_") {
+            let variable = String(marker.dropFirst("gadget_param_".count))
+            guard object.variable(named: variable)?.isConstVolatile == true else {
+                skipped.append("param marker \(marker)")
+                continue
+            }
+            if !params.contains(variable) { params.append(variable) }
+        }
+        if !params.isEmpty {
+            if let skip = try edit(&root, "params", added: &added, skipped: &skipped, { allParams, added, skipped in
+                var ebpf = Self.isMissing(allParams["ebpf"]) ? Node.Mapping([]) : allParams["ebpf"]?.mapping
+                guard ebpf != nil else {
+                    skipped.append("params.ebpf (not a mapping)")
+                    return
+                }
+                var newParams: [String] = []
+                for variable in params where Self.isMissing(ebpf![variable]) {
+                    Self.set(&ebpf!, variable, Node([(Node("key"), Self.string(variable)), (Node("description"), Node(Self.paramDescription))]))
+                    newParams.append(variable)
+                }
+                guard !newParams.isEmpty else { return }
+                Self.set(&allParams, "ebpf", .mapping(ebpf!))
+                added.append("params.ebpf " + newParams.joined(separator: ", "))
+            }) {
+                skipped.append(skip)
+            }
+        }
+
+        guard !added.isEmpty else {
+            return Result(bytes: existing ?? Data(), added: [], skipped: skipped, created: created)
+        }
+        let text = try Yams.serialize(node: .mapping(root), indent: 2, width: -1, allowUnicode: true, lineBreak: .ln)
+        return Result(bytes: Data(text.utf8), added: added, skipped: skipped, created: created)
+    }
+
+    /// Runs `body` on the mapping under top-level `key` (created when missing or null) and stores it
+    /// back if `body` added something; returns a reason when the key holds something else than a mapping.
+    private func edit(_ root: inout Node.Mapping, _ key: String, added: inout [String], skipped: inout [String],
+                      _ body: (inout Node.Mapping, inout [String], inout [String]) throws -> Void) throws -> String? {
+        var mapping: Node.Mapping
+        if Self.isMissing(root[key]) {
+            mapping = Node.Mapping([])
+        } else if let existing = root[key]?.mapping {
+            mapping = existing
+        } else {
+            return "\(key) (not a mapping)"
+        }
+        let before = added.count
+        try body(&mapping, &added, &skipped)
+        if added.count > before { Self.set(&root, key, .mapping(mapping), order: Self.topLevel.map(\.key)) }
+        return nil
+    }
+
+    /// Absent, `~`/empty (null), or an empty string: ig fills these too.
+    static func isMissing(_ node: Node?) -> Bool {
+        guard let node else { return true }
+        if let scalar = node.scalar { return scalar.string.isEmpty || node.null != nil }
+        return false
+    }
+
+    /// Sets `key`, replacing a value in place; a new key goes where `order` (ig's model, for the top
+    /// level) puts it among the keys already there, else at the end.
+    static func set(_ mapping: inout Node.Mapping, _ key: String, _ value: Node, order: [String] = []) {
+        if mapping[key] != nil {
+            mapping[key] = value
+            return
+        }
+        var pairs = mapping.map { ($0.key, $0.value) }
+        var index = pairs.count
+        if let rank = order.firstIndex(of: key) {
+            let earlier = Set(order[..<rank])
+            let later = Set(order[(rank + 1)...])
+            if let last = pairs.lastIndex(where: { $0.0.string.map(earlier.contains) ?? false }) {
+                index = last + 1
+            } else if let first = pairs.firstIndex(where: { $0.0.string.map(later.contains) ?? false }) {
+                index = first
+            }
+        }
+        pairs.insert((Node(key), value), at: index)
+        mapping = Node.Mapping(pairs, mapping.tag, mapping.style, mapping.mark)
+    }
+
+    /// A string scalar that stays a string when read back (`true`, `123`, `null` get quotes).
+    static func string(_ text: String) -> Node {
+        let plain = Node(text)
+        let isString = plain.bool == nil && plain.int == nil && plain.float == nil && plain.null == nil
+        return isString ? plain : Node(text, .implicit, .singleQuoted)
+    }
+
+    /// Writes the file atomically, keeping an existing file's mode (and, as root, its owner); a new file
+    /// made as root gets the owner of `ownerLike` (the eBPF source), as ig does.
+    public static func write(_ data: Data, to url: URL, ownerLike: URL?) throws {
+        let fileManager = FileManager.default
+        let previous = try? fileManager.attributesOfItem(atPath: url.path)
+        let temporary = AtomicFile.temporarySibling(of: url)
+        do {
+            try data.write(to: temporary, options: [])
+            var attributes: [FileAttributeKey: Any] = [:]
+            if let mode = previous?[.posixPermissions] { attributes[.posixPermissions] = mode }
+            if geteuid() == 0, let owner = previous ?? ownerLike.flatMap({ try? fileManager.attributesOfItem(atPath: $0.path) }) {
+                attributes[.ownerAccountID] = owner[.ownerAccountID]
+                attributes[.groupOwnerAccountID] = owner[.groupOwnerAccountID]
+            }
+            if !attributes.isEmpty { try? fileManager.setAttributes(attributes, ofItemAtPath: temporary.path) }
+            try AtomicFile.replace(url, with: temporary)
+        } catch {
+            try? fileManager.removeItem(at: temporary)
+            throw error
+        }
+    }
+}

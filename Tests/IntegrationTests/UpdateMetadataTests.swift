@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+import Yams
+@testable import GadgetBuild
+
+/// `gadgetc build --update-metadata` through the real binary, clang and libbpf: a gadget without
+/// gadget.yaml gets one made from its object's markers, the image carries it, and a second run
+/// leaves it alone.
+@Suite struct UpdateMetadataTests {
+    @Test func createsGadgetYAMLFromTheObjectAndLeavesItAloneAfterwards() async throws {
+        let work = try Fixtures.temporaryDirectory("update-metadata")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let gadget = work.appendingPathComponent("trace_exec")
+        try FileManager.default.copyItem(at: Fixtures.samples.appendingPathComponent("trace_exec"), to: gadget)
+        let file = gadget.appendingPathComponent("gadget.yaml")
+        try FileManager.default.removeItem(at: file)
+        let layout = work.appendingPathComponent("layout")
+        let environment = ["GADGETC_CACHE_DIR": work.appendingPathComponent("cache").path]
+        let argv = [Fixtures.gadgetc, "build", gadget.path, "-I", Fixtures.bundledHeaders, "--oci-layout", layout.path]
+
+        // A plain build first: its build record must not let the next run skip the update.
+        let plain = try await Fixtures.run(argv, environment: environment)
+        #expect(plain.succeeded, "plain build: \(plain.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: file.path))
+
+        let first = try await Fixtures.run(argv + ["--update-metadata"], environment: environment)
+        #expect(first.succeeded, "first --update-metadata: \(first.standardError)")
+        #expect(first.standardError.contains("created gadget.yaml, added name"), "note: \(first.standardError)")
+        let created = try Data(contentsOf: file)
+        let root = try #require(try Yams.compose(yaml: String(decoding: created, as: UTF8.self))?.mapping)
+        #expect(root["name"]?.string == "TODO: Fill the gadget name")
+        let fields = try #require(root["datasources"]?.mapping?["exec"]?.mapping?["fields"]?.mapping)
+        #expect(fields.keys.compactMap(\.string) == ["timestamp_raw", "mntns_id", "comm", "pid", "tid", "ppid", "uid", "gid", "old_pid", "filename"])
+        #expect(fields["pid"]?.mapping?["annotations"]?.mapping?["description"]?.string == "TODO: Fill field description")
+        let params = try #require(root["params"]?.mapping?["ebpf"]?.mapping)
+        #expect(params.keys.compactMap(\.string) == ["targ_pid", "targ_tid", "targ_uid", "targ_gid", "targ_comm"])
+        #expect(params["targ_pid"]?.mapping?["key"]?.string == "targ_pid")
+        #expect(params["targ_pid"]?.mapping?["description"]?.string == "TODO: Fill parameter description")
+
+        // The image's config blob is the file that was written.
+        #expect(try Self.configBlob(layout: layout, image: "ghcr.io/inspektor-gadget/gadget/trace_exec:latest") == created)
+
+        let second = try await Fixtures.run(argv + ["--update-metadata"], environment: environment)
+        #expect(second.succeeded, "second --update-metadata: \(second.standardError)")
+        #expect(try Data(contentsOf: file) == created)
+        #expect(!second.standardError.contains("created gadget.yaml") && !second.standardError.contains("updated gadget.yaml"))
+    }
+
+    /// The config blob of the amd64 manifest of `image` in an OCI layout.
+    static func configBlob(layout: URL, image: String) throws -> Data {
+        func json(_ url: URL) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        }
+        func blob(_ digest: String) -> URL {
+            layout.appendingPathComponent("blobs/sha256/\(digest.replacingOccurrences(of: "sha256:", with: ""))")
+        }
+        let top = try json(layout.appendingPathComponent("index.json"))
+        let entry = try #require((top["manifests"] as? [[String: Any]])?.first {
+            ($0["annotations"] as? [String: String])?["org.opencontainers.image.ref.name"] == image
+        })
+        let index = try json(blob(try #require(entry["digest"] as? String)))
+        let amd64 = try #require((index["manifests"] as? [[String: Any]])?.first {
+            ($0["platform"] as? [String: Any])?["architecture"] as? String == "amd64"
+        })
+        let manifest = try json(blob(try #require(amd64["digest"] as? String)))
+        let config = try #require(manifest["config"] as? [String: Any])
+        #expect(config["mediaType"] as? String == "application/vnd.gadget.config.v1+yaml")
+        return try Data(contentsOf: blob(try #require(config["digest"] as? String)))
+    }
+}
