@@ -59,16 +59,15 @@ public struct BuildDriver: Sendable {
                         engineOption: request.container.engineOption, identifyAllCompilers: false).run()
     }
 
-    /// Reads the gadget folder and plans every job without running any.
-    public func plan(_ request: BuildRequest, workDirectory: URL? = nil) async throws -> (BuildPlan, GadgetFolder) {
-        let gadget = try GadgetFolder(folder: request.gadgetFolder, buildFilePath: request.buildFile)
+    /// Reads the gadget folder (unless the caller already did) and plans every job without running any.
+    public func plan(_ request: BuildRequest, gadget known: GadgetFolder? = nil, workDirectory: URL? = nil) async throws -> (BuildPlan, GadgetFolder) {
+        let gadget = try known ?? GadgetFolder(folder: request.gadgetFolder, buildFilePath: request.buildFile)
         if gadget.ebpfSources.isEmpty {
             throw MetadataError.notAGadget(request.gadgetFolder)  // wasm-only gadgets need no toolchain, but ig requires eBPF too
         }
         let report = await probe(request)
         let work = workDirectory ?? request.outputDirectory.map { URL(fileURLWithPath: $0).standardizedFileURL }
             ?? URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("gadgetc-build-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        for warning in report.warnings { observer.note("warning: \(warning)") }
         let usePCH = request.useCache && host.environment["GADGETC_PCH"] != "off"
         let plan = try BuildPlanner(probe: report, cache: usePCH ? cache : nil,
                                     precompiledHeaderExists: { FileManager.default.fileExists(atPath: $0) }).plan(request, gadget: gadget, workDirectory: work,
@@ -154,11 +153,13 @@ public struct BuildDriver: Sendable {
 
     func fullBuild(_ request: BuildRequest, start: ContinuousClock.Instant) async throws -> BuildOutcome {
         // Parse everything the user wrote before any work, so bad input fails fast and touches nothing.
-        var metadata = try GadgetFolder(folder: request.gadgetFolder, buildFilePath: request.buildFile).metadata.map(GadgetMetadata.init(contentsOf:))
+        let folder = try GadgetFolder(folder: request.gadgetFolder, buildFilePath: request.buildFile)
+        var metadata = try folder.metadata.map(GadgetMetadata.init(contentsOf:))
         let reference = try ImageReference(parsing: request.tag ?? defaultTag(request))
         let created = try GadgetImageContent.creationDate(environment: host.environment)
 
-        let (plan, gadget) = try await plan(request)
+        let (plan, gadget) = try await plan(request, gadget: folder)
+        for warning in plan.warnings { observer.note("warning: \(warning)") }
         observer.note("\(gadget.name): " + plan.toolchains.map { decision in
             decision.toolchain == .container
                 ? "\(decision.arch) in the builder container (\(decision.reasons.first ?? ""))"

@@ -23,6 +23,8 @@ public struct BuildPlan: Codable, Sendable {
     /// Precompiled headers this build could have used but that do not exist yet: built in the
     /// background after the compiles, for the next build (building one first would make this build slower).
     public var precompiledHeadersToBuild: [PrecompiledHeader] = []
+    /// The probe's warnings: things that may make a compile fail.
+    public var warnings: [String] = []
 
     public func jobs(_ kind: Job.Kind) -> [Job] { jobs.filter { $0.kind == kind } }
 }
@@ -71,7 +73,7 @@ public struct BuildPlanner: Sendable {
             container: toolchains.contains { $0.toolchain == .container } ? request.container : nil,
             containerCompatDirectory: bundledCompat,
             toolchains: toolchains, workDirectory: work, keepsWorkDirectory: keepsWorkDirectory,
-            jobs: jobs, programs: programs, precompiledHeadersToBuild: precompiledHeadersToBuild)
+            jobs: jobs, programs: programs, precompiledHeadersToBuild: precompiledHeadersToBuild, warnings: probe.warnings)
     }
 
     /// Compile jobs on the host, with the probe's clang and include folders (and the PCH when present).
