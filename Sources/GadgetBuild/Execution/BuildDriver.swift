@@ -56,7 +56,7 @@ public struct BuildDriver: Sendable {
 
     public func probe(_ request: BuildRequest) async -> ProbeReport {
         await HostProbe(host: host, cache: cache, userIncludeDirectories: request.includeDirectories,
-                        engineOption: request.container.engineOption, identifyAllCompilers: false).run()
+                        engineOption: request.container.engineOption, purpose: .build).run()
     }
 
     /// Reads the gadget folder (unless the caller already did) and plans every job without running any.

@@ -13,12 +13,14 @@ public struct HostProbe: Sendable {
     let engineOption: String?
     /// The builder image whose presence `doctor` reports; nil skips asking the engine (builds ask it themselves).
     let builderImage: String?
-    /// Run every clang candidate (doctor's full report) rather than only until one qualifies (builds).
-    let identifyAllCompilers: Bool
+    /// What the probe is for: `doctor`'s full report, or a build, which runs only the clang it needs
+    /// and skips what does not decide the plan (libclang, the kernel's BPF check).
+    public enum Purpose: Sendable { case report, build }
+    let purpose: Purpose
 
     public init(host: HostSystem, cache: CacheLocation?, userIncludeDirectories: [String] = [], engineOption: String? = nil,
-                builderImage: String? = nil, identifyAllCompilers: Bool = true) {
-        self.identifyAllCompilers = identifyAllCompilers
+                builderImage: String? = nil, purpose: Purpose = .report) {
+        self.purpose = purpose
         self.engineOption = engineOption
         self.builderImage = builderImage
         self.host = host
@@ -37,7 +39,7 @@ public struct HostProbe: Sendable {
         let overridden = !(host.environment["GADGETC_CLANG"] ?? "").isEmpty
         let compilers: [ClangCompiler]
         let chosen: (ClangCompiler, String)?
-        if identifyAllCompilers {
+        if purpose == .report {
             compilers = await locator.discover()
             chosen = ClangLocator.choose(from: compilers, overridden: overridden)
         } else {
@@ -78,11 +80,13 @@ public struct HostProbe: Sendable {
             capabilities.append(vmlinuxCapability(arch: arch, source: source, hostArch: hostArch))
         }
 
-        capabilities.append(libclangCapability())
-        let kernel = host.kernelAcceptsBPF()
-        capabilities.append(Capability(
-            name: "kernel BPF loading", found: kernel.accepted, detail: kernel.reason,
-            fix: kernel.accepted ? nil : "run as root or with CAP_BPF+CAP_PERFMON to verify objects with --verify", required: false))
+        if purpose == .report {
+            capabilities.append(libclangCapability())
+            let kernel = host.kernelAcceptsBPF()
+            capabilities.append(Capability(
+                name: "kernel BPF loading", found: kernel.accepted, detail: kernel.reason,
+                fix: kernel.accepted ? nil : "run as root or with CAP_BPF+CAP_PERFMON to verify objects with --verify", required: false))
+        }
         var engine = engineCapability()
         var engineStatus: EngineStatus?
         if engine.found, let socket = engine.path, let builderImage {
