@@ -67,3 +67,36 @@ extension String {
         #expect(Fixtures.files(under: root.appendingPathComponent("cache/pch")).contains { $0.hasSuffix("-amd64.pch") })
     }
 }
+
+/// A PCH that clang cannot use (damaged, or from elsewhere) never fails a build: the compile runs again without it.
+@Suite struct BrokenPrecompiledHeaderTests {
+    @Test func aDamagedPCHFallsBackToThePlainCompile() async throws {
+        let root = try Fixtures.temporaryDirectory("bad-pch")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let gadget = root.appendingPathComponent("gadget")
+        try FileManager.default.copyItem(at: Fixtures.testdata.appendingPathComponent("needs_vmlinux"), to: gadget)
+        var environment = ProcessInfo.processInfo.environment
+        environment["GADGETC_CACHE_DIR"] = root.appendingPathComponent("cache").path
+        let driver = BuildDriver(host: LiveHost(environment: environment))
+        let request = BuildRequest(gadgetFolder: gadget.path, architectures: [.amd64], includeDirectories: [Fixtures.bundledHeaders],
+                                   ociLayout: root.appendingPathComponent("layout").path)
+        _ = try await driver.build(request)  // may generate vmlinux.h, so that the next plan knows the PCH
+        let pch = try #require(try await driver.plan(request).0.precompiledHeadersToBuild.first
+                                ?? (try await driver.plan(request)).0.jobs(.compile).first.flatMap { job in
+                                    job.argv.firstIndex(of: "-include-pch").map { index in
+                                        PrecompiledHeader(key: "", arch: .amd64, header: "", output: job.argv[index + 1], argv: [])
+                                    }
+                                })
+        // A background build of the real PCH, if the first build started one, finishes before the damage.
+        for _ in 0..<200 where FileManager.default.fileExists(atPath: pch.output + ".lock") && !FileManager.default.fileExists(atPath: pch.output) {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: pch.output).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        try Data("not a precompiled header".utf8).write(to: URL(fileURLWithPath: pch.output))
+        let (plan, _) = try await driver.plan(request)
+        #expect(plan.jobs(.compile).first?.argv.contains(pch.output) == true, "the damaged PCH is planned")
+        try "// edited\n".appendingToFile(gadget.appendingPathComponent("program.bpf.c"))
+        let outcome = try await driver.build(request)
+        #expect(outcome.architectures.first?.programs.isEmpty == false)
+    }
+}
