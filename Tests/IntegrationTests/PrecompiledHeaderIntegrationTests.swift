@@ -81,12 +81,12 @@ extension String {
         let request = BuildRequest(gadgetFolder: gadget.path, architectures: [.amd64], includeDirectories: [Fixtures.bundledHeaders],
                                    ociLayout: root.appendingPathComponent("layout").path)
         _ = try await driver.build(request)  // may generate vmlinux.h, so that the next plan knows the PCH
-        let pch = try #require(try await driver.plan(request).0.precompiledHeadersToBuild.first
-                                ?? (try await driver.plan(request)).0.jobs(.compile).first.flatMap { job in
-                                    job.argv.firstIndex(of: "-include-pch").map { index in
-                                        PrecompiledHeader(key: "", arch: .amd64, header: "", output: job.argv[index + 1], argv: [])
-                                    }
-                                })
+        let (first, _) = try await driver.plan(request)
+        // The PCH still to be built, or the one already in use if the first build's background run made it.
+        let planned = first.precompiledHeadersToBuild.first?.output ?? first.jobs(.compile).first.flatMap { job in
+            job.argv.firstIndex(of: "-include-pch").map { job.argv[$0 + 1] }
+        }
+        let pch = PrecompiledHeader(key: "", arch: .amd64, header: "", output: try #require(planned), argv: [])
         // A background build of the real PCH, if the first build started one, finishes before the damage.
         for _ in 0..<200 where FileManager.default.fileExists(atPath: pch.output + ".lock") && !FileManager.default.fileExists(atPath: pch.output) {
             try await Task.sleep(for: .milliseconds(100))
