@@ -96,7 +96,9 @@ extension String {
         let (plan, _) = try await driver.plan(request)
         #expect(plan.jobs(.compile).first?.argv.contains(pch.output) == true, "the damaged PCH is planned")
         try "// edited\n".appendingToFile(gadget.appendingPathComponent("program.bpf.c"))
-        let outcome = try await driver.build(request)
+        let observer = RecordingObserver()
+        let outcome = try await BuildDriver(host: LiveHost(environment: environment), observer: observer).build(request)
         #expect(outcome.architectures.first?.programs.isEmpty == false)
+        #expect(observer.notes.contains { $0.contains("could not be used") && $0.contains("compiled without it") }, "\(observer.notes)")
     }
 }
