@@ -6,15 +6,9 @@ import Testing
 /// have used it, then used by the next compile, with the same programs, maps and BTF variables.
 @Suite struct PrecompiledHeaderIntegrationTests {
     @Test func backgroundPCHIsUsedByTheNextBuild() async throws {
-        let root = try Fixtures.temporaryDirectory("pch")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let gadget = root.appendingPathComponent("gadget")
-        try FileManager.default.copyItem(at: Fixtures.testdata.appendingPathComponent("needs_vmlinux"), to: gadget)
-        var environment = ProcessInfo.processInfo.environment
-        environment["GADGETC_CACHE_DIR"] = root.appendingPathComponent("cache").path
-        let driver = BuildDriver(host: LiveHost(environment: environment))
-        let request = BuildRequest(gadgetFolder: gadget.path, architectures: [.amd64], includeDirectories: [Fixtures.bundledHeaders],
-                                   ociLayout: root.appendingPathComponent("layout").path)
+        let box = try VmlinuxGadgetSandbox("pch")
+        defer { box.remove() }
+        let (root, gadget, driver, request) = (box.root, box.gadget, box.driver(), box.request)
         // The first build may generate vmlinux.h itself; the next one (after an edit, so that it is
         // not merely up to date) plans the PCH and starts it in the background.
         _ = try await driver.build(request)
@@ -71,34 +65,51 @@ extension String {
 /// A PCH that clang cannot use (damaged, or from elsewhere) never fails a build: the compile runs again without it.
 @Suite struct BrokenPrecompiledHeaderTests {
     @Test func aDamagedPCHFallsBackToThePlainCompile() async throws {
-        let root = try Fixtures.temporaryDirectory("bad-pch")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let gadget = root.appendingPathComponent("gadget")
-        try FileManager.default.copyItem(at: Fixtures.testdata.appendingPathComponent("needs_vmlinux"), to: gadget)
-        var environment = ProcessInfo.processInfo.environment
-        environment["GADGETC_CACHE_DIR"] = root.appendingPathComponent("cache").path
-        let driver = BuildDriver(host: LiveHost(environment: environment))
-        let request = BuildRequest(gadgetFolder: gadget.path, architectures: [.amd64], includeDirectories: [Fixtures.bundledHeaders],
-                                   ociLayout: root.appendingPathComponent("layout").path)
+        let box = try VmlinuxGadgetSandbox("bad-pch")
+        defer { box.remove() }
+        let (gadget, driver, request) = (box.gadget, box.driver(), box.request)
         _ = try await driver.build(request)  // may generate vmlinux.h, so that the next plan knows the PCH
         let (first, _) = try await driver.plan(request)
         // The PCH still to be built, or the one already in use if the first build's background run made it.
         let planned = first.precompiledHeadersToBuild.first?.output ?? first.jobs(.compile).first.flatMap { job in
             job.argv.firstIndex(of: "-include-pch").map { job.argv[$0 + 1] }
         }
-        let pch = PrecompiledHeader(key: "", arch: .amd64, header: "", output: try #require(planned), argv: [])
+        let pchPath = try #require(planned)
         // A background build of the real PCH, if the first build started one, finishes before the damage.
-        for _ in 0..<200 where FileManager.default.fileExists(atPath: pch.output + ".lock") && !FileManager.default.fileExists(atPath: pch.output) {
+        for _ in 0..<200 where FileManager.default.fileExists(atPath: pchPath + ".lock") && !FileManager.default.fileExists(atPath: pchPath) {
             try await Task.sleep(for: .milliseconds(100))
         }
-        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: pch.output).deletingLastPathComponent().path, withIntermediateDirectories: true)
-        try Data("not a precompiled header".utf8).write(to: URL(fileURLWithPath: pch.output))
+        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: pchPath).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        try Data("not a precompiled header".utf8).write(to: URL(fileURLWithPath: pchPath))
         let (plan, _) = try await driver.plan(request)
-        #expect(plan.jobs(.compile).first?.argv.contains(pch.output) == true, "the damaged PCH is planned")
+        #expect(plan.jobs(.compile).first?.argv.contains(pchPath) == true, "the damaged PCH is planned")
         try "// edited\n".appendingToFile(gadget.appendingPathComponent("program.bpf.c"))
         let observer = RecordingObserver()
-        let outcome = try await BuildDriver(host: LiveHost(environment: environment), observer: observer).build(request)
+        let outcome = try await box.driver(observer: observer).build(request)
         #expect(outcome.architectures.first?.programs.isEmpty == false)
         #expect(observer.notes.contains { $0.contains("could not be used") && $0.contains("compiled without it") }, "\(observer.notes)")
     }
+}
+
+/// A copy of testdata/needs_vmlinux (its first include is vmlinux.h) with a cache of its own.
+struct VmlinuxGadgetSandbox {
+    let root: URL
+    var gadget: URL { root.appendingPathComponent("gadget") }
+    var request: BuildRequest {
+        BuildRequest(gadgetFolder: gadget.path, architectures: [.amd64], includeDirectories: [Fixtures.bundledHeaders],
+                     ociLayout: root.appendingPathComponent("layout").path)
+    }
+
+    init(_ label: String) throws {
+        root = try Fixtures.temporaryDirectory(label)
+        try FileManager.default.copyItem(at: Fixtures.testdata.appendingPathComponent("needs_vmlinux"), to: root.appendingPathComponent("gadget"))
+    }
+
+    func driver(observer: BuildObserver = SilentObserver()) -> BuildDriver {
+        var environment = ProcessInfo.processInfo.environment
+        environment["GADGETC_CACHE_DIR"] = root.appendingPathComponent("cache").path
+        return BuildDriver(host: LiveHost(environment: environment), observer: observer)
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: root) }
 }
