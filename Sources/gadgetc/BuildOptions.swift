@@ -82,6 +82,7 @@ struct GadgetBatch {
     let options: BuildOptions
     let quiet: Bool
     let slots: JobSlots
+    let precompiledHeaders = PrecompiledHeaderBuilds()
 
     init(folders: [String], options: BuildOptions, quiet: Bool) {
         self.folders = folders
@@ -94,20 +95,25 @@ struct GadgetBatch {
 
     func name(_ folder: String) -> String { URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent }
 
-    func driver(_ folder: String) -> BuildDriver {
-        BuildDriver(observer: TerminalObserver(quiet: quiet, prefix: many ? "\(name(folder)): " : ""), slots: slots)
+    /// A driver for one gadget; drivers of one run share the job slots, the probe's answer and PCH builds.
+    func driver(_ folder: String?, probes: ProbeMemo? = nil) -> BuildDriver {
+        let prefix = many ? folder.map { "\(name($0)): " } ?? "" : ""
+        return BuildDriver(observer: TerminalObserver(quiet: quiet, prefix: prefix), slots: slots, probes: probes,
+                           precompiledHeaders: precompiledHeaders)
     }
 
     /// Builds `subset` (all by default); every gadget builds even when another fails.
     func build(_ subset: [String]? = nil) async -> [(folder: String, result: Result<BuildOutcome, Error>)] {
         let chosen = subset ?? folders
+        // One probe per run: the host does not change between this run's gadgets (watch probes again next round).
+        let probes = ProbeMemo()
         if chosen.count > 1 {
-            await BuildDriver(observer: TerminalObserver(quiet: quiet), slots: slots).prepareSharedPrecompiledHeaders(chosen.map { options.request(for: $0, count: folders.count) })
+            await driver(nil).prepareSharedPrecompiledHeaders(chosen.map { options.request(for: $0, count: folders.count) })
         }
         let results = await withTaskGroup(of: (Int, Result<BuildOutcome, Error>).self) { group in
             for (index, folder) in chosen.enumerated() {
                 group.addTask {
-                    do { return (index, .success(try await driver(folder).build(options.request(for: folder, count: folders.count)))) } catch { return (index, .failure(error)) }
+                    do { return (index, .success(try await driver(folder, probes: probes).build(options.request(for: folder, count: folders.count)))) } catch { return (index, .failure(error)) }
                 }
             }
             var results = [Result<BuildOutcome, Error>?](repeating: nil, count: chosen.count)

@@ -1,5 +1,20 @@
 import Foundation
 
+/// The probe's answer for one run of builds: every gadget of `gadgetc build A B C` asks the same host
+/// the same question, so it is asked once (concurrent askers wait for the first answer).
+public actor ProbeMemo {
+    private var reports: [String: Task<ProbeReport, Never>] = [:]
+
+    public init() {}
+
+    func report(for key: String, _ make: @escaping @Sendable () async -> ProbeReport) async -> ProbeReport {
+        if let pending = reports[key] { return await pending.value }
+        let task = Task { await make() }
+        reports[key] = task
+        return await task.value
+    }
+}
+
 /// The result of one gadget build, as printed by `gadgetc build --json`.
 public struct BuildOutcome: Codable, Sendable {
     public struct ArchitectureResult: Codable, Sendable {
@@ -42,21 +57,29 @@ public struct BuildDriver: Sendable {
     /// Bounds the subprocesses of every build this driver runs (`-j`).
     public let slots: JobSlots
     /// Background PCH builds started by this driver's builds.
-    let precompiledHeaders = PrecompiledHeaderBuilds()
+    let precompiledHeaders: PrecompiledHeaderBuilds
+    /// Probe answers shared by the drivers of one run; nil probes for every build.
+    let probes: ProbeMemo?
     let runner: CommandRunning
 
     public init(host: HostSystem = LiveHost(), cache: CacheLocation? = nil, observer: BuildObserver = SilentObserver(),
-                runner: CommandRunning = ProcessRunner(), slots: JobSlots = JobSlots(ProcessInfo.processInfo.activeProcessorCount)) {
+                runner: CommandRunning = ProcessRunner(), slots: JobSlots = JobSlots(ProcessInfo.processInfo.activeProcessorCount),
+                probes: ProbeMemo? = nil, precompiledHeaders: PrecompiledHeaderBuilds = PrecompiledHeaderBuilds()) {
         self.host = host
         self.cache = cache ?? CacheLocation(environment: host.environment)
         self.observer = observer
         self.runner = runner
         self.slots = slots
+        self.probes = probes
+        self.precompiledHeaders = precompiledHeaders
     }
 
     public func probe(_ request: BuildRequest) async -> ProbeReport {
-        await HostProbe(host: host, cache: cache, userIncludeDirectories: request.includeDirectories,
-                        engineOption: request.container.engineOption, purpose: .build).run()
+        let probe = HostProbe(host: host, cache: cache, userIncludeDirectories: request.includeDirectories,
+                              engineOption: request.container.engineOption, purpose: .build)
+        guard let probes else { return await probe.run() }
+        let key = (request.includeDirectories + [request.container.engineOption ?? ""]).joined(separator: "\u{0}")
+        return await probes.report(for: key) { await probe.run() }
     }
 
     /// Reads the gadget folder (unless the caller already did) and plans every job without running any.
@@ -100,8 +123,14 @@ public struct BuildDriver: Sendable {
     /// users keep the single-build rule: never wait for a PCH, start it in the background.
     public func prepareSharedPrecompiledHeaders(_ requests: [BuildRequest], threshold: Int = 3) async {
         var users: [String: (pch: PrecompiledHeader, count: Int)] = [:]
+        // Planning N gadgets asks the probe once, and once more after vmlinux.h was generated (its answer changes then).
+        var probes = ProbeMemo()
+        func planner() -> BuildDriver {
+            BuildDriver(host: self.host, cache: self.cache, observer: self.observer, runner: self.runner, slots: self.slots,
+                        probes: probes, precompiledHeaders: self.precompiledHeaders)
+        }
         for request in requests where request.useCache {
-            guard var (plan, gadget) = try? await plan(request) else { continue }
+            guard var (plan, gadget) = try? await planner().plan(request) else { continue }
             // vmlinux.h made from the kernel's BTF comes first: the PCH is made from it.
             let generate = plan.jobs(.generateVmlinux)
             if !generate.isEmpty {
@@ -110,7 +139,8 @@ public struct BuildDriver: Sendable {
                     try? FileManager.default.createDirectory(atPath: URL(fileURLWithPath: output).deletingLastPathComponent().path, withIntermediateDirectories: true)
                     try? VmlinuxHeader.generate(fromBTF: URL(fileURLWithPath: btf), to: URL(fileURLWithPath: output))
                 }
-                guard let replanned = try? await self.plan(request) else { continue }
+                probes = ProbeMemo()
+                guard let replanned = try? await planner().plan(request) else { continue }
                 (plan, gadget) = replanned
             }
             for pch in plan.precompiledHeadersToBuild {
