@@ -16,7 +16,7 @@ public enum ExecutionError: Error, Equatable, CustomStringConvertible {
         case .compileFailed(let source, let arch, let status):
             return "compiling \(source) for \(arch) failed (clang exit status \(status)); see clang's messages above"
         case .compilerCrashed(let source, let arch, let signal):
-            return "clang was killed by signal \(signal) while compiling \(source) for \(arch)"
+            return "clang was killed by signal \(signal) while compiling \(source) for \(arch): rerun the build (a killed compile is not cached), or pick another clang with GADGETC_CLANG if it keeps crashing"
         case .missingVmlinux(let arch, let source):
             return "\(source) includes vmlinux.h but there is none for \(arch): install Inspektor Gadget's headers (/usr/include/gadget/\(arch)/vmlinux.h), pass -I DIR with a folder holding \(arch)'s vmlinux.h, or leave \(arch) out with --arch"
         case .step(let message):
