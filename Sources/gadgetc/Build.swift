@@ -28,6 +28,7 @@ struct Build: AsyncParsableCommand {
     func validate() throws { try options.check(folders: GadgetFolder.expand(folders)) }
 
     func run() async throws {
+        PhaseTrace.mark("gadgetc build: arguments parsed")
         let batch = GadgetBatch(folders: GadgetFolder.expand(folders), options: options, quiet: outputOptions.json)
         if dryRun {
             do {

@@ -82,7 +82,8 @@ struct GadgetBatch {
     let options: BuildOptions
     let quiet: Bool
     let slots: JobSlots
-    let precompiledHeaders = PrecompiledHeaderBuilds()
+    /// Started once every gadget of a round has built, so that they do not slow the round down.
+    let precompiledHeaders = PrecompiledHeaderBuilds(startsAfterEachBuild: false)
 
     init(folders: [String], options: BuildOptions, quiet: Bool) {
         self.folders = folders
@@ -120,6 +121,7 @@ struct GadgetBatch {
             for await (index, result) in group { results[index] = result }
             return results.compactMap { $0 }
         }
+        await precompiledHeaders.startWanted()
         return Array(zip(chosen, results)).map { (folder: $0.0, result: $0.1) }
     }
 

@@ -88,13 +88,16 @@ public struct BuildDriver: Sendable {
         if gadget.ebpfSources.isEmpty {
             throw MetadataError.notAGadget(request.gadgetFolder)  // wasm-only gadgets need no toolchain, but ig requires eBPF too
         }
+        PhaseTrace.mark("\(gadget.name): gadget folder read")
         let report = await probe(request)
+        PhaseTrace.mark("\(gadget.name): probed")
         let work = workDirectory ?? request.outputDirectory.map { URL(fileURLWithPath: $0).standardizedFileURL }
             ?? URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("gadgetc-build-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         let usePCH = request.useCache && host.environment["GADGETC_PCH"] != "off"
         let plan = try BuildPlanner(probe: report, cache: usePCH ? cache : nil,
                                     precompiledHeaderExists: { FileManager.default.fileExists(atPath: $0) }).plan(request, gadget: gadget, workDirectory: work,
                                                         keepsWorkDirectory: request.outputDirectory != nil)
+        PhaseTrace.mark("\(gadget.name): planned")
         return (plan, gadget)
     }
 
@@ -109,10 +112,18 @@ public struct BuildDriver: Sendable {
             outcome.peakMemoryKiB = Self.peakMemoryKiB()
             return outcome
         }
-        let outcome = try await fullBuild(request, start: start)
+        let outcome: BuildOutcome
+        do {
+            outcome = try await fullBuild(request, start: start)
+        } catch {
+            if precompiledHeaders.startsAfterEachBuild { await precompiledHeaders.startWanted() }
+            throw error
+        }
         if let recordKey {
             BuildRecords(cache: cache).save(BuildRecord.make(request: request, environment: host.environment, outcome: outcome), key: recordKey)
+            PhaseTrace.mark("build record saved")
         }
+        if precompiledHeaders.startsAfterEachBuild { await precompiledHeaders.startWanted() }
         return outcome
     }
 
@@ -162,8 +173,10 @@ public struct BuildDriver: Sendable {
                     let job = Job(kind: .precompileHeader, arch: pch.arch, argv: pch.argv, inputs: [pch.header], outputs: [pch.output])
                     _ = try? await slots.withSlot {
                         observer.jobStarted(job)
+                        PhaseTrace.mark("[\(pch.arch)] precompile vmlinux.h: clang started")
                         let start = ContinuousClock.now
                         let result = try await runner.run(pch.argv, workingDirectory: nil)
+                        PhaseTrace.mark("[\(pch.arch)] precompile vmlinux.h: clang finished")
                         observer.jobFinished(job, milliseconds: (ContinuousClock.now - start).milliseconds)
                         return result
                     }
@@ -205,6 +218,7 @@ public struct BuildDriver: Sendable {
         } else {
             outputs = try await executor.execute(plan)
         }
+        PhaseTrace.mark("\(gadget.name): objects linked and checked")
         if buildCache != nil { CacheMaintenance(location: cache).pruneIfDue() }
 
         // --update-metadata: gadget.yaml gets what the object has and it lacks (created if missing); the
@@ -251,7 +265,9 @@ public struct BuildDriver: Sendable {
             created: created)
         let store = request.ociLayout.map { OCIImageStore(root: URL(fileURLWithPath: $0)) }
             ?? OCIImageStore.defaultStore(environment: host.environment, isRoot: host.isRoot)
+        PhaseTrace.mark("\(gadget.name): validated")
         let built = try store.add(content, as: reference)
+        PhaseTrace.mark("\(gadget.name): packaged")
         let destination = store.root
 
         return BuildOutcome(

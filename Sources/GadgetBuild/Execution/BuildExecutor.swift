@@ -43,36 +43,71 @@ public struct BuildExecutor: Sendable {
             }
         }
         for job in plan.jobs(.generateVmlinux) { try await timed(job) { try generateVmlinux(job) } }
-        let inputs = try await compileAll(plan.jobs(.compile), compilerIdentity: plan.compiler?.identity ?? "")
-        // After this build's compiles, so that it does not compete with them for the cores.
-        if let precompiledHeaders {
-            for pch in plan.precompiledHeadersToBuild { await precompiledHeaders.startIfNeeded(pch) }
-        }
-
-        var outputs: [ArchitectureOutput] = []
-        for arch in plan.architectures {
-            guard let object = plan.programs[arch.rawValue] else { continue }
-            for job in plan.jobs.filter({ $0.arch == arch && $0.kind == .link }) {
-                try await link(job, into: object)
-            }
-            var summary: BPFObjectSummary?
-            for job in plan.jobs.filter({ $0.arch == arch && $0.kind == .check }) {
-                summary = try await timed(job) { try check(object: object, arch: arch) }
-            }
-            var verification: VerifierReport?
-            for job in plan.jobs.filter({ $0.arch == arch && $0.kind == .verify }) {
-                if arch == Architecture.host {
-                    verification = try await timed(job) { try BPFVerifier.load(URL(fileURLWithPath: object)) }
-                } else {
-                    observer.note("[\(arch)] not verified: the kernel verifier only loads objects of the host's architecture")
+        let compiles = plan.jobs(.compile)
+        let compilerIdentity = plan.compiler?.identity ?? ""
+        // Each arch links and checks as soon as its own compiles are done, while the other arch's still
+        // run: the host's cores are shared by clang, and this work fills the gap the faster arch leaves.
+        let pipelines = try await withThrowingTaskGroup(of: (Int, ArchitecturePipeline).self) { group in
+            for (index, arch) in plan.architectures.enumerated() {
+                let jobs = compiles.filter { $0.arch == arch }
+                try group.addTask {
+                    var pipeline = ArchitecturePipeline(compiles: try await compileAll(jobs, compilerIdentity: compilerIdentity))
+                    if pipeline.compiles.allSatisfy(\.result.succeeded) {
+                        do {
+                            pipeline.output = .success(try await linkAndCheck(arch, plan: plan, inputs: pipeline.inputs))
+                        } catch {
+                            pipeline.output = .failure(error)
+                        }
+                    }
+                    return (index, pipeline)
                 }
             }
-            if let summary {
-                outputs.append(ArchitectureOutput(arch: arch, object: object, summary: summary, verification: verification,
-                                                  inputs: inputs[arch] ?? []))
+            var pipelines = [ArchitecturePipeline?](repeating: nil, count: plan.architectures.count)
+            while let (index, pipeline) = try await group.next() { pipelines[index] = pipeline }
+            return pipelines.compactMap { $0 }
+        }
+        // Compiler messages first, each distinct one once, and a compile failure before any later step's.
+        try reportCompiles(pipelines.flatMap(\.compiles))
+        if let precompiledHeaders {
+            for pch in plan.precompiledHeadersToBuild { await precompiledHeaders.want(pch) }
+        }
+        return try pipelines.compactMap { try $0.output?.get() }
+    }
+
+    /// One arch's compiles, then (when they all succeeded) its linked and checked object.
+    struct ArchitecturePipeline {
+        var compiles: [CompileOutcome]
+        var output: Result<ArchitectureOutput?, Error>?
+        /// Every file the compiles read, once each.
+        var inputs: [String] { Array(Set(compiles.flatMap(\.dependencies))).sorted() }
+    }
+
+    struct CompileOutcome {
+        var job: Job
+        var result: ProcessResult
+        var dependencies: [String]
+    }
+
+    /// Links (or takes from the cache), checks and, when asked, verifies one arch's object.
+    func linkAndCheck(_ arch: Architecture, plan: BuildPlan, inputs: [String]) async throws -> ArchitectureOutput? {
+        guard let object = plan.programs[arch.rawValue] else { return nil }
+        for job in plan.jobs.filter({ $0.arch == arch && $0.kind == .link }) {
+            try await link(job, into: object)
+        }
+        var summary: BPFObjectSummary?
+        for job in plan.jobs.filter({ $0.arch == arch && $0.kind == .check }) {
+            summary = try await timed(job) { try check(object: object, arch: arch) }
+        }
+        var verification: VerifierReport?
+        for job in plan.jobs.filter({ $0.arch == arch && $0.kind == .verify }) {
+            if arch == Architecture.host {
+                verification = try await timed(job) { try BPFVerifier.load(URL(fileURLWithPath: object)) }
+            } else {
+                observer.note("[\(arch)] not verified: the kernel verifier only loads objects of the host's architecture")
             }
         }
-        return outputs
+        guard let summary else { return nil }
+        return ArchitectureOutput(arch: arch, object: object, summary: summary, verification: verification, inputs: inputs)
     }
 
     func timed<T>(_ job: Job, _ body: () async throws -> T) async throws -> T {
@@ -95,10 +130,10 @@ public struct BuildExecutor: Sendable {
         try VmlinuxHeader.generate(fromBTF: URL(fileURLWithPath: btf), to: URL(fileURLWithPath: output))
     }
 
-    /// Runs every compile job (cache hits aside), at most as many at once as there are job slots, and
-    /// fails after all have finished so that each arch's diagnostics are seen once.
-    /// Returns, per arch, every file the compiles read.
-    func compileAll(_ jobs: [Job], compilerIdentity: String) async throws -> [Architecture: [String]] {
+    /// Runs compile jobs (cache hits aside), at most as many at once as there are job slots, and
+    /// returns each one's result and the files it read, in the jobs' order; failures are judged by
+    /// `reportCompiles` once every arch is done, so that each message is seen once.
+    func compileAll(_ jobs: [Job], compilerIdentity: String) async throws -> [CompileOutcome] {
         let observer = self.observer, slots = self.slots, cache = self.cache
         func runnerAndIdentity(_ job: Job) throws -> (CommandRunning, String) {
             guard job.toolchain == .container else { return (runner, compilerIdentity) }
@@ -118,6 +153,7 @@ public struct BuildExecutor: Sendable {
                     }
                     let result = try await slots.withSlot {
                         observer.jobStarted(job)
+                        PhaseTrace.mark("\(job.summary): clang started")
                         let start = ContinuousClock.now
                         var result = try await runner.run(job.argv, workingDirectory: job.workingDirectory)
                         if !result.succeeded, let retry = job.withoutPrecompiledHeader, result.standardError.contains(".pch") {
@@ -127,6 +163,7 @@ public struct BuildExecutor: Sendable {
                             result = try await runner.run(retry.argv, workingDirectory: job.workingDirectory)
                         }
                         observer.jobFinished(job, milliseconds: (ContinuousClock.now - start).milliseconds)
+                        PhaseTrace.mark("\(job.summary): clang finished")
                         return result
                     }
                     var dependencies = sources
@@ -135,6 +172,7 @@ public struct BuildExecutor: Sendable {
                         dependencies = Depfile.dependencies(text, relativeTo: job.workingDirectory ?? "/").compactMap(job.hostPath)
                         try? cache?.storeCompile(key: key, dependencies: dependencies, objectPath: job.outputs[0])
                     }
+                    PhaseTrace.mark("\(job.summary): cached")
                     return (index, result, dependencies)
                 }
             }
@@ -142,14 +180,17 @@ public struct BuildExecutor: Sendable {
             while let (index, result, dependencies) = try await group.next() { outcomes[index] = (result, dependencies) }
             return outcomes.compactMap { $0 }
         }
-        let results = outcomes.map(\.0)
-        var inputs: [Architecture: [String]] = [:]
-        for (job, outcome) in zip(jobs, outcomes) { if let arch = job.arch { inputs[arch, default: []] += outcome.1 } }
+        return zip(jobs, outcomes).map { CompileOutcome(job: $0, result: $1.0, dependencies: $1.1) }
+    }
+
+    /// Shows each distinct compiler message once (both arches usually say the same) and throws for the
+    /// first failed compile.
+    func reportCompiles(_ outcomes: [CompileOutcome]) throws {
         var printed = Set<String>()
         var failure: ExecutionError?
-        for (job, result) in zip(jobs, results) {
+        for outcome in outcomes {
+            let (job, result) = (outcome.job, outcome.result)
             let text = result.standardError
-            // Both arches usually say the same thing: show each distinct message once.
             if !text.isEmpty, printed.insert(text).inserted { observer.diagnostics(job, text: text) }
             guard !result.succeeded, failure == nil else { continue }
             let source = job.inputs.first ?? "source"
@@ -163,7 +204,6 @@ public struct BuildExecutor: Sendable {
             }
         }
         if let failure { throw failure }
-        return inputs.mapValues { Array(Set($0)).sorted() }
     }
 
     /// Links with libbpf, or takes the linked object from the cache when the inputs are the same bytes.

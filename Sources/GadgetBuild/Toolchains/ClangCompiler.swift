@@ -166,15 +166,16 @@ public struct ClangLocator: Sendable {
         return nil
     }
 
-    /// Runs the candidate twice, at once: `--version`, and `-print-targets` to verify the BPF backend.
+    /// Runs the candidate once: `-v -print-targets` prints the version line on stderr and the
+    /// registered backends (BPF among them, or not) on stdout. One process instead of two saves a
+    /// clang start (~20 ms of CPU) on every first build.
     public func identify(_ path: String) async -> ClangCompiler? {
-        async let targetsRun = host.run([path, "-print-targets"])
-        guard let versionRun = await host.run([path, "--version"]), versionRun.succeeded,
-              let parsed = ClangCompiler.parseVersion(versionRun.standardOutput) else { return nil }
-        let targets = await targetsRun
+        guard let run = await host.run([path, "-v", "-print-targets"]), run.succeeded,
+              let parsed = ClangCompiler.parseVersion(run.standardError) ?? ClangCompiler.parseVersion(run.standardOutput)
+        else { return nil }
         return ClangCompiler(
             path: path, versionLine: parsed.line, version: parsed.version, major: parsed.major,
-            hasBPFTarget: targets.map { $0.succeeded && ClangCompiler.listsBPF($0.standardOutput) } ?? false)
+            hasBPFTarget: ClangCompiler.listsBPF(run.standardOutput))
     }
 
     /// The compiler to use, and why. With `$GADGETC_CLANG`, that one or none.

@@ -41,8 +41,11 @@ struct FakeHost: HostSystem {
     /// Registers a clang at `path` with the given version and BPF support.
     mutating func addClang(_ path: String, version: String, bpf: Bool = true) {
         executables.insert(path)
-        commands["\(path) --version"] = Self.ok("Debian clang version \(version)\nTarget: x86_64-pc-linux-gnu\n")
-        commands["\(path) -print-targets"] = Self.ok("  Registered Targets:\n    aarch64    - AArch64\n" + (bpf ? "    bpf        - BPF (host endian)\n" : "") + "    x86-64     - 64-bit X86: EM_X86_64\n")
+        // `clang -v -print-targets`: the version line on stderr (with -v's other lines), the backends on stdout.
+        commands["\(path) -v -print-targets"] = ProcessResult(
+            status: 0, signaled: false,
+            standardOutput: "  Registered Targets:\n    aarch64    - AArch64\n" + (bpf ? "    bpf        - BPF (host endian)\n" : "") + "    x86-64     - 64-bit X86: EM_X86_64\n",
+            standardError: "Debian clang version \(version)\nTarget: x86_64-pc-linux-gnu\nThread model: posix\nFound candidate GCC installation: /usr/lib/gcc/x86_64-linux-gnu/12\n")
     }
 
     /// A Debian 12 host with libbpf 1.1 headers, UAPI headers and IG's gadget headers for amd64.
