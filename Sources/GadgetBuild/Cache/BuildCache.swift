@@ -26,6 +26,7 @@ public final class BuildCache: @unchecked Sendable {
     let records: URL
     private let lock = NSLock()
     private var reportedCorruption = Set<String>()
+    private var pendingWrites: [Task<Void, Never>] = []
     /// Observer for "entry was corrupt" notes.
     var onCorruption: (@Sendable (String) -> Void)?
 
@@ -75,6 +76,13 @@ public final class BuildCache: @unchecked Sendable {
 
     /// Remembers a finished compile: hashes every file the depfile lists and stores the object.
     public func storeCompile(key: String, dependencies: [String], objectPath: String) throws {
+        guard let object = FileManager.default.contents(atPath: objectPath) else {
+            throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: objectPath])
+        }
+        try storeCompile(key: key, dependencies: dependencies, object: object)
+    }
+
+    func storeCompile(key: String, dependencies: [String], object: Data) throws {
         // The previous record of the same command knows most digests already (after an edit, every file
         // but the edited one): reuse those whose fingerprint did not move instead of re-hashing
         // vmlinux.h and the PCH (17 MB together) on every edit.
@@ -92,8 +100,22 @@ public final class BuildCache: @unchecked Sendable {
                 entries.append(.init(path: path, fingerprint: fingerprint, digest: try ContentDigest.hex(fileAt: path)))
             }
         }
-        let object = try objects.put(fileAt: objectPath)
-        try write(CompileRecord(dependencies: entries, object: object), key: key)
+        try write(CompileRecord(dependencies: entries, object: try objects.put(object)), key: key)
+    }
+
+    /// `storeCompile` off the build's critical path: the object is read now (its work folder may go
+    /// away), hashed and written by a task that `finishWrites()` waits for.
+    public func storeCompileInBackground(key: String, dependencies: [String], objectPath: String) {
+        guard let object = FileManager.default.contents(atPath: objectPath) else { return }
+        let write = Task { _ = try? self.storeCompile(key: key, dependencies: dependencies, object: object) }
+        lock.withLock { pendingWrites.append(write) }
+    }
+
+    /// Waits for the writes started with `storeCompileInBackground`, so that they are whole before the
+    /// process ends.
+    public func finishWrites() async {
+        while let write = lock.withLock({ pendingWrites.popLast() }) { await write.value }
+        PhaseTrace.mark("cache writes finished")
     }
 
     // MARK: Links and other whole outputs

@@ -112,10 +112,12 @@ public struct BuildDriver: Sendable {
             outcome.peakMemoryKiB = Self.peakMemoryKiB()
             return outcome
         }
+        let buildCache = request.useCache ? openCache() : nil
         let outcome: BuildOutcome
         do {
-            outcome = try await fullBuild(request, start: start)
+            outcome = try await fullBuild(request, start: start, buildCache: buildCache)
         } catch {
+            await buildCache?.finishWrites()
             if precompiledHeaders.startsAfterEachBuild { await precompiledHeaders.startWanted() }
             throw error
         }
@@ -123,6 +125,7 @@ public struct BuildDriver: Sendable {
             BuildRecords(cache: cache).save(BuildRecord.make(request: request, environment: host.environment, outcome: outcome), key: recordKey)
             PhaseTrace.mark("build record saved")
         }
+        await buildCache?.finishWrites()
         if precompiledHeaders.startsAfterEachBuild { await precompiledHeaders.startWanted() }
         return outcome
     }
@@ -194,7 +197,7 @@ public struct BuildDriver: Sendable {
         return record.outcome
     }
 
-    func fullBuild(_ request: BuildRequest, start: ContinuousClock.Instant) async throws -> BuildOutcome {
+    func fullBuild(_ request: BuildRequest, start: ContinuousClock.Instant, buildCache: BuildCache?) async throws -> BuildOutcome {
         // Parse everything the user wrote before any work, so bad input fails fast and touches nothing.
         let folder = try GadgetFolder(folder: request.gadgetFolder, buildFilePath: request.buildFile)
         var metadata = try folder.metadata.map(GadgetMetadata.init(contentsOf:))
@@ -209,7 +212,6 @@ public struct BuildDriver: Sendable {
                 : "\(decision.arch) native"
         }.joined(separator: ", ") + (plan.compiler.map { "; clang \($0.version) at \($0.path), \(plan.compilerReason)" } ?? ""))
         defer { if !plan.keepsWorkDirectory { try? FileManager.default.removeItem(atPath: plan.workDirectory) } }
-        let buildCache = request.useCache ? openCache() : nil
         let executor = BuildExecutor(runner: runner, observer: observer, slots: slots, cache: buildCache, precompiledHeaders: precompiledHeaders)
         let outputs: [ArchitectureOutput]
         if let settings = plan.container {

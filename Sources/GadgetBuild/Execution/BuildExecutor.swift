@@ -140,7 +140,7 @@ public struct BuildExecutor: Sendable {
             guard let container else { throw ExecutionError.step("internal: a container job without a builder container") }
             return (container.runner, "container \(container.identity)")
         }
-        let outcomes = try await withThrowingTaskGroup(of: (Int, ProcessResult, [String]).self) { group in
+        let outcomes = try await withThrowingTaskGroup(of: (Int, CompileOutcome).self) { group in
             for (index, job) in jobs.enumerated() {
                 let (runner, identity) = try runnerAndIdentity(job)
                 group.addTask {
@@ -149,7 +149,8 @@ public struct BuildExecutor: Sendable {
                     if let cache, let hit = cache.lookupCompile(key: key) {
                         try AtomicFile.write(hit.object, to: URL(fileURLWithPath: job.outputs[0]))
                         observer.jobCached(job)
-                        return (index, ProcessResult(status: 0, signaled: false, standardOutput: "", standardError: ""), hit.dependencies)
+                        return (index, CompileOutcome(job: job, result: ProcessResult(status: 0, signaled: false, standardOutput: "", standardError: ""),
+                                                      dependencies: hit.dependencies))
                     }
                     let result = try await slots.withSlot {
                         observer.jobStarted(job)
@@ -166,21 +167,22 @@ public struct BuildExecutor: Sendable {
                         PhaseTrace.mark("\(job.summary): clang finished")
                         return result
                     }
-                    var dependencies = sources
+                    var outcome = CompileOutcome(job: job, result: result, dependencies: sources)
                     if result.succeeded, let depfile = job.depfile, let text = try? String(contentsOfFile: depfile, encoding: .utf8) {
                         // Files of the builder image have no host path; the image's identity in the key covers them.
-                        dependencies = Depfile.dependencies(text, relativeTo: job.workingDirectory ?? "/").compactMap(job.hostPath)
-                        try? cache?.storeCompile(key: key, dependencies: dependencies, objectPath: job.outputs[0])
+                        let dependencies = Depfile.dependencies(text, relativeTo: job.workingDirectory ?? "/").compactMap(job.hostPath)
+                        outcome.dependencies = dependencies
+                        // Beside the link, check and packaging that follow; the build waits for it before it ends.
+                        cache?.storeCompileInBackground(key: key, dependencies: dependencies, objectPath: job.outputs[0])
                     }
-                    PhaseTrace.mark("\(job.summary): cached")
-                    return (index, result, dependencies)
+                    return (index, outcome)
                 }
             }
-            var outcomes = [(ProcessResult, [String])?](repeating: nil, count: jobs.count)
-            while let (index, result, dependencies) = try await group.next() { outcomes[index] = (result, dependencies) }
+            var outcomes = [CompileOutcome?](repeating: nil, count: jobs.count)
+            while let (index, outcome) = try await group.next() { outcomes[index] = outcome }
             return outcomes.compactMap { $0 }
         }
-        return zip(jobs, outcomes).map { CompileOutcome(job: $0, result: $1.0, dependencies: $1.1) }
+        return outcomes
     }
 
     /// Shows each distinct compiler message once (both arches usually say the same) and throws for the
