@@ -27,6 +27,9 @@ public final class BuildCache: @unchecked Sendable {
     private let lock = NSLock()
     private var reportedCorruption = Set<String>()
     private var pendingWrites: [Task<Void, Never>] = []
+    /// Digests computed by this process, by path, with the fingerprint the file had: the compiles of a
+    /// run share vmlinux.h and the PCH (17 MB), which would otherwise be hashed once per compile.
+    private var digests: [String: (fingerprint: String, digest: String)] = [:]
     /// Observer for "entry was corrupt" notes.
     var onCorruption: (@Sendable (String) -> Void)?
 
@@ -65,7 +68,7 @@ public final class BuildCache: @unchecked Sendable {
         for (index, dependency) in record.dependencies.enumerated() {
             guard let fingerprint = FileFingerprint(path: dependency.path)?.description else { return nil }
             if fingerprint == dependency.fingerprint { continue }
-            guard let digest = try? ContentDigest.hex(fileAt: dependency.path), digest == dependency.digest else { return nil }
+            guard let digest = try? digest(of: dependency.path, fingerprint: fingerprint), digest == dependency.digest else { return nil }
             refreshed.dependencies[index].fingerprint = fingerprint  // touched but same content
             moved = true
         }
@@ -97,7 +100,7 @@ public final class BuildCache: @unchecked Sendable {
             if let old = known[path], old.fingerprint == fingerprint {
                 entries.append(old)
             } else {
-                entries.append(.init(path: path, fingerprint: fingerprint, digest: try ContentDigest.hex(fileAt: path)))
+                entries.append(.init(path: path, fingerprint: fingerprint, digest: try digest(of: path, fingerprint: fingerprint)))
             }
         }
         try write(CompileRecord(dependencies: entries, object: try objects.put(object)), key: key)
@@ -134,6 +137,14 @@ public final class BuildCache: @unchecked Sendable {
     }
 
     // MARK: Internals
+
+    /// The content digest of `path`, hashed once per process while its fingerprint stays the same.
+    func digest(of path: String, fingerprint: String) throws -> String {
+        if let known = lock.withLock({ digests[path] }), known.fingerprint == fingerprint { return known.digest }
+        let digest = try ContentDigest.hex(fileAt: path)
+        lock.withLock { digests[path] = (fingerprint, digest) }
+        return digest
+    }
 
     func object(_ digest: String, entry: String) -> Data? {
         switch objects.get(digest) {

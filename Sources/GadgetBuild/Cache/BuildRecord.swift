@@ -8,6 +8,11 @@ public struct BuildRecord: Codable, Sendable {
     /// path → fingerprint (size, mtime, inode) when the build finished.
     public var fingerprints: [String: String]
     public var outcome: BuildOutcome
+    /// The probe's answer for a build that ran natively, and the fingerprints of what that answer rests
+    /// on: the next build of the same request, after an edit to the gadget, reuses it while none moved.
+    /// (A container build asks its engine again every time.)
+    public var probe: ProbeReport?
+    public var probeFingerprints: [String: String]?
 
     /// The record's key: everything about the request and the environment that changes the result.
     public static func key(_ request: BuildRequest, environment: [String: String]) -> String {
@@ -37,17 +42,46 @@ public struct BuildRecord: Codable, Sendable {
     }
 
     /// Makes the record of a finished build.
-    static func make(request: BuildRequest, environment: [String: String], outcome: BuildOutcome) -> BuildRecord {
-        var paths = outcome.inputs + probedFolders(request, environment: environment)
-        if let compiler = outcome.compiler?.path { paths.append(compiler) }
-        paths += outcome.architectures.compactMap(\.object)
+    static func make(request: BuildRequest, environment: [String: String], outcome: BuildOutcome, probe: ProbeReport? = nil) -> BuildRecord {
+        let probeFiles = probedFiles(request, environment: environment, compiler: outcome.compiler?.path, probe: probe)
+        let paths = outcome.inputs + probeFiles + outcome.architectures.compactMap(\.object)
+        let fingerprints = Self.fingerprints(paths)
+        var record = BuildRecord(fingerprints: fingerprints, outcome: outcome)
+        if let probe, outcome.architectures.allSatisfy({ $0.toolchain == .native }) {
+            record.probe = probe
+            record.probeFingerprints = fingerprints.filter { probeFiles.contains($0.key) }
+        }
+        return record
+    }
+
+    /// The folders and files the probe's answer depends on: the folders it lists, the compiler, the
+    /// vmlinux.h files and BTF it found, the libbpf headers' version.
+    static func probedFiles(_ request: BuildRequest, environment: [String: String], compiler: String?, probe: ProbeReport?) -> [String] {
+        var paths = probedFolders(request, environment: environment) + ["/usr/include/bpf/libbpf_version.h"]
+        if let compiler { paths.append(compiler) }
+        for source in probe?.vmlinux.values ?? [:].values {
+            paths.append(source.kind == .file ? "\(source.includeDirectory)/vmlinux.h" : source.btfPath ?? "")
+        }
+        if let compat = probe?.includeLayout?.libbpfCompatDirectory { paths.append(compat) }
+        return paths.filter { !$0.isEmpty }
+    }
+
+    static func fingerprints(_ paths: [String]) -> [String: String] {
         var fingerprints: [String: String] = [:]
         for path in paths { fingerprints[path] = FileFingerprint(path: path)?.description ?? "absent" }
-        return BuildRecord(fingerprints: fingerprints, outcome: outcome)
+        return fingerprints
     }
 
     /// Whether every recorded file and folder is as it was.
-    var isCurrent: Bool {
+    var isCurrent: Bool { Self.unchanged(fingerprints) }
+
+    /// The recorded probe answer, when nothing it rests on moved.
+    var reusableProbe: ProbeReport? {
+        guard let probe, let probeFingerprints, !probeFingerprints.isEmpty, Self.unchanged(probeFingerprints) else { return nil }
+        return probe
+    }
+
+    static func unchanged(_ fingerprints: [String: String]) -> Bool {
         fingerprints.allSatisfy { path, recorded in (FileFingerprint(path: path)?.description ?? "absent") == recorded }
     }
 }
@@ -64,8 +98,9 @@ struct BuildRecords {
     }
 
     func save(_ record: BuildRecord, key: String) {
-        guard (try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)) != nil,
-              let data = try? JSONEncoder().encode(record) else { return }
+        guard (try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)) != nil else { return }
+        let data: Data
+        do { data = try JSONEncoder().encode(record) } catch { return }
         try? AtomicFile.write(data, to: folder.appendingPathComponent(key))
     }
 }

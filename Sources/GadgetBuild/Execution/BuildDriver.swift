@@ -84,13 +84,25 @@ public struct BuildDriver: Sendable {
 
     /// Reads the gadget folder (unless the caller already did) and plans every job without running any.
     public func plan(_ request: BuildRequest, gadget known: GadgetFolder? = nil, workDirectory: URL? = nil) async throws -> (BuildPlan, GadgetFolder) {
+        let (plan, gadget, _) = try await planAndProbe(request, gadget: known, workDirectory: workDirectory)
+        return (plan, gadget)
+    }
+
+    /// `plan`, also returning the probe's answer (`knownProbe` when given, else the probe's).
+    func planAndProbe(_ request: BuildRequest, gadget known: GadgetFolder? = nil, workDirectory: URL? = nil,
+                      knownProbe: ProbeReport? = nil) async throws -> (BuildPlan, GadgetFolder, ProbeReport) {
         let gadget = try known ?? GadgetFolder(folder: request.gadgetFolder, buildFilePath: request.buildFile)
         if gadget.ebpfSources.isEmpty {
             throw MetadataError.notAGadget(request.gadgetFolder)  // wasm-only gadgets need no toolchain, but ig requires eBPF too
         }
         PhaseTrace.mark("\(gadget.name): gadget folder read")
-        let report = await probe(request)
-        PhaseTrace.mark("\(gadget.name): probed")
+        let report: ProbeReport
+        if let knownProbe {
+            report = knownProbe
+        } else {
+            report = await probe(request)
+        }
+        PhaseTrace.mark("\(gadget.name): probed" + (knownProbe != nil ? " (the last build's answer)" : ""))
         let work = workDirectory ?? request.outputDirectory.map { URL(fileURLWithPath: $0).standardizedFileURL }
             ?? URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("gadgetc-build-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         let usePCH = request.useCache && host.environment["GADGETC_PCH"] != "off"
@@ -98,7 +110,7 @@ public struct BuildDriver: Sendable {
                                     precompiledHeaderExists: { FileManager.default.fileExists(atPath: $0) }).plan(request, gadget: gadget, workDirectory: work,
                                                         keepsWorkDirectory: request.outputDirectory != nil)
         PhaseTrace.mark("\(gadget.name): planned")
-        return (plan, gadget)
+        return (plan, gadget, report)
     }
 
     public func build(_ request: BuildRequest) async throws -> BuildOutcome {
@@ -106,7 +118,8 @@ public struct BuildDriver: Sendable {
         // A verify run asks the kernel again, so it never takes the shortcut.
         // --update-metadata must look at the object even when nothing moved since a build without it.
         let recordKey = request.useCache && !request.verify && !request.updateMetadata ? BuildRecord.key(request, environment: host.environment) : nil
-        if let recordKey, var outcome = upToDate(recordKey, request: request) {
+        let record = recordKey.flatMap { BuildRecords(cache: cache).load($0) }
+        if let record, var outcome = upToDate(record) {
             observer.note("\(URL(fileURLWithPath: outcome.gadget).lastPathComponent): up to date")
             outcome.elapsedMilliseconds = (ContinuousClock.now - start).milliseconds
             outcome.peakMemoryKiB = Self.peakMemoryKiB()
@@ -114,15 +127,18 @@ public struct BuildDriver: Sendable {
         }
         let buildCache = request.useCache ? openCache() : nil
         let outcome: BuildOutcome
+        let probeReport: ProbeReport
         do {
-            outcome = try await fullBuild(request, start: start, buildCache: buildCache)
+            // An edit changes the gadget's files, not the host: the last build's probe answer still holds.
+            (outcome, probeReport) = try await fullBuild(request, start: start, buildCache: buildCache, knownProbe: record?.reusableProbe)
         } catch {
             await buildCache?.finishWrites()
             if precompiledHeaders.startsAfterEachBuild { await precompiledHeaders.startWanted() }
             throw error
         }
         if let recordKey {
-            BuildRecords(cache: cache).save(BuildRecord.make(request: request, environment: host.environment, outcome: outcome), key: recordKey)
+            BuildRecords(cache: cache).save(BuildRecord.make(request: request, environment: host.environment, outcome: outcome, probe: probeReport),
+                                            key: recordKey)
             PhaseTrace.mark("build record saved")
         }
         await buildCache?.finishWrites()
@@ -189,22 +205,23 @@ public struct BuildDriver: Sendable {
     }
 
     /// The recorded outcome when nothing it depends on moved and the image is still tagged with it.
-    func upToDate(_ key: String, request: BuildRequest) -> BuildOutcome? {
-        guard let record = BuildRecords(cache: cache).load(key), record.isCurrent,
+    func upToDate(_ record: BuildRecord) -> BuildOutcome? {
+        guard record.isCurrent,
               let reference = try? ImageReference(parsing: record.outcome.image),
               (try? OCIImageStore(root: URL(fileURLWithPath: record.outcome.destination)).resolve(reference)) == record.outcome.digest
         else { return nil }
         return record.outcome
     }
 
-    func fullBuild(_ request: BuildRequest, start: ContinuousClock.Instant, buildCache: BuildCache?) async throws -> BuildOutcome {
+    func fullBuild(_ request: BuildRequest, start: ContinuousClock.Instant, buildCache: BuildCache?,
+                   knownProbe: ProbeReport?) async throws -> (BuildOutcome, ProbeReport) {
         // Parse everything the user wrote before any work, so bad input fails fast and touches nothing.
         let folder = try GadgetFolder(folder: request.gadgetFolder, buildFilePath: request.buildFile)
         var metadata = try folder.metadata.map(GadgetMetadata.init(contentsOf:))
         let reference = try ImageReference(parsing: request.tag ?? defaultTag(request))
         let created = try GadgetImageContent.creationDate(environment: host.environment)
 
-        let (plan, gadget) = try await plan(request, gadget: folder)
+        let (plan, gadget, report) = try await planAndProbe(request, gadget: folder, knownProbe: knownProbe)
         for warning in plan.warnings { observer.note("warning: \(warning)") }
         observer.note("\(gadget.name): " + plan.toolchains.map { decision in
             decision.toolchain == .container
@@ -272,7 +289,7 @@ public struct BuildDriver: Sendable {
         PhaseTrace.mark("\(gadget.name): packaged")
         let destination = store.root
 
-        return BuildOutcome(
+        let outcome = BuildOutcome(
             gadget: gadget.root.path, image: reference.description, digest: built.indexDigest, destination: destination.path,
             compiler: plan.compiler, builderImage: plan.container?.image,
             architectures: outputs.map { output in
@@ -286,6 +303,7 @@ public struct BuildDriver: Sendable {
             inputs: Array(Set(outputs.flatMap(\.inputs) + [gadget.buildFile, metadataFile, gadget.wasmModule].compactMap { $0?.path })).sorted(),
             elapsedMilliseconds: (ContinuousClock.now - start).milliseconds,
             peakMemoryKiB: Self.peakMemoryKiB())
+        return (outcome, report)
     }
 
     static func peakMemoryKiB() -> Int {

@@ -22,7 +22,7 @@ public struct GadgetMetadata: Equatable, Sendable {
             throw MetadataError.invalidYAML(file: origin, reason: "not UTF-8 text")
         }
         let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch {
+        do { root = try Yams.compose(yaml: text, .untyped) } catch {
             throw MetadataError.invalidYAML(file: origin, reason: MetadataError.describe(yamlError: error))
         }
         guard let root else {

@@ -43,7 +43,7 @@ public struct GadgetImageContent: Sendable {
         }
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            root = try Yams.compose(yaml: text, .untyped)
         } catch {
             throw OCIError.invalidMetadata(String(describing: error).split(separator: "\n").joined(separator: " "))
         }
