@@ -69,3 +69,51 @@ import Testing
         #expect(store.get(digest) == .missing)
     }
 }
+
+/// The no-op record's fingerprints: what moved during a build is never vouched for.
+@Suite struct BuildRecordUnitTests {
+    func outcome(inputs: [String]) -> BuildOutcome {
+        BuildOutcome(gadget: "/g", image: "g:latest", digest: "sha256:0", destination: "/store", compiler: nil, builderImage: nil,
+                     architectures: [.init(arch: .amd64, toolchain: .native, reasons: [], object: nil, programs: [], maps: [], verification: nil)],
+                     inputs: inputs, elapsedMilliseconds: 0, peakMemoryKiB: 0)
+    }
+
+    func probe(vmlinuxDirectory: String) -> ProbeReport {
+        ProbeReport(gadgetcVersion: "t", hostArchitecture: "amd64", capabilities: [], compilers: [], chosenCompiler: nil, compilerReason: nil,
+                    includeLayout: nil, vmlinux: ["amd64": VmlinuxSource(kind: .kernelBTF, includeDirectory: vmlinuxDirectory, btfPath: "/sys/kernel/btf/vmlinux")],
+                    decisions: [], elapsedMilliseconds: 0)
+    }
+
+    @Test func aFileWrittenDuringTheBuildIsRacy() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("gadgetc-racy-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let old = root.appendingPathComponent("old.h").path, fresh = root.appendingPathComponent("fresh.c").path
+        try Data("old".utf8).write(to: URL(fileURLWithPath: old))
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: old)
+        let started = BuildRecord.now()
+        try Data("written while the build ran".utf8).write(to: URL(fileURLWithPath: fresh))
+        // The build generated vmlinux.h after the probe found none: the probe's answer is stale.
+        let generated = root.appendingPathComponent("amd64")
+        try FileManager.default.createDirectory(at: generated, withIntermediateDirectories: true)
+        try Data("struct task_struct;".utf8).write(to: generated.appendingPathComponent("vmlinux.h"))
+
+        let record = BuildRecord.make(request: BuildRequest(gadgetFolder: root.path), environment: ["PATH": "/usr/bin"],
+                                      outcome: outcome(inputs: [old, fresh]), probe: probe(vmlinuxDirectory: generated.path), started: started)
+        #expect(record.fingerprints[fresh] == BuildRecord.racy)
+        #expect(record.fingerprints[old] == FileFingerprint(path: old)?.description)
+        #expect(!record.isCurrent, "a racy input is looked at again")
+        #expect(record.probe == nil && record.reusableProbe == nil)
+        // The generated vmlinux.h is this build's own doing: vouched for, not racy.
+        let header = generated.appendingPathComponent("vmlinux.h").path
+        #expect(record.fingerprints[header] == FileFingerprint(path: header)?.description)
+
+        // The same build a while later: nothing racy, the probe's answer kept and reusable.
+        let later = BuildRecord.make(request: BuildRequest(gadgetFolder: root.path), environment: ["PATH": "/usr/bin"],
+                                     outcome: outcome(inputs: [old, fresh]), probe: probe(vmlinuxDirectory: generated.path),
+                                     started: BuildRecord.now() + 1_000_000_000)
+        #expect(later.isCurrent && later.reusableProbe != nil)
+        try Data("struct task_struct { int pid; };".utf8).write(to: generated.appendingPathComponent("vmlinux.h"))
+        #expect(later.reusableProbe == nil, "a vmlinux.h that moved re-runs the probe")
+    }
+}

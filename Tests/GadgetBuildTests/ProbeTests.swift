@@ -192,4 +192,39 @@ import Testing
         host.addClang("/usr/bin/clang-16", version: "16.0.6")
         #expect(await choice(host) == "/usr/bin/clang-16")
     }
+
+    @Test func provisionallyTakesTheNearestNameWithoutRunningIt() async throws {
+        var host = FakeHost()
+        host.addClang("/usr/bin/clang-21", version: "21.0.0")
+        host.addClang("/usr/bin/clang-16", version: "16.0.6")
+        let locator = ClangLocator(host: host, cache: nil)
+        let (_, chosen) = await locator.chooseForBuild(provisionally: true)
+        let compiler = try #require(chosen?.0)
+        #expect(compiler.path == "/usr/bin/clang-16" && compiler.major == 16 && compiler.isProvisional)
+        // Its identification confirms it; another version or a missing BPF target would not.
+        let identified = try #require(await locator.identify("/usr/bin/clang-16"))
+        #expect(identified.confirms(compiler) && !identified.isProvisional)
+        var other = identified
+        other.major = 18
+        #expect(!other.confirms(compiler))
+        other = identified
+        other.hasBPFTarget = false
+        #expect(!other.confirms(compiler))
+    }
+
+    @Test func provisionallyStillRunsWhatTheNameDoesNotTell() async {
+        var host = FakeHost()
+        host.addClang("/usr/bin/clang", version: "18.1.8")  // no version in the name: run it
+        host.addClang("/usr/bin/clang-14", version: "14.0.6")
+        let chosen = await ClangLocator(host: host, cache: nil).chooseForBuild(provisionally: true).chosen?.0
+        #expect(chosen?.path == "/usr/bin/clang" && chosen?.isProvisional == false && chosen?.version == "18.1.8")
+    }
+
+    @Test func provisionalCompilerGetsNoPrecompiledHeader() {
+        let compiler = ClangCompiler.named("/usr/bin/clang-16", major: 16)
+        let vmlinux = VmlinuxSource(kind: .file, includeDirectory: "/h/amd64", fingerprint: "1-2-3-4")
+        let layout = IncludeLayout(multiarchDirectory: "/usr/include/x86_64-linux-gnu", gadgetHeadersRoot: nil, libbpfCompatDirectory: nil, userDirectories: [])
+        #expect(PrecompiledHeader.plan(compiler: compiler, arch: .amd64, vmlinux: vmlinux, layout: layout,
+                                       cache: CacheLocation(root: URL(fileURLWithPath: "/tmp/none"))) == nil)
+    }
 }

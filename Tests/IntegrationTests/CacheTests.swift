@@ -47,8 +47,11 @@ final class RecordingObserver: BuildObserver, @unchecked Sendable {
                 """)
         }
 
+        /// Writes a file of the gadget, then lets a clock tick pass, as a person's edit would: a file
+        /// changed within a tick of a build's start is "racy" and never taken as up to date by the next one.
         func write(_ name: String, _ text: String) throws {
             try text.write(to: gadget.appendingPathComponent(name), atomically: true, encoding: .utf8)
+            Thread.sleep(forTimeInterval: 0.02)
         }
 
         func build(clang: String? = nil, include: [String] = [], arch: [Architecture] = [.amd64], outputDirectory: String? = nil, useCache: Bool = true) async throws -> RecordingObserver {

@@ -41,17 +41,47 @@ public struct BuildRecord: Codable, Sendable {
         return folders
     }
 
-    /// Makes the record of a finished build.
-    static func make(request: BuildRequest, environment: [String: String], outcome: BuildOutcome, probe: ProbeReport? = nil) -> BuildRecord {
+    /// Makes the record of a finished build that started at `started` (nanoseconds since 1970). A file
+    /// modified while the build ran (or within a clock tick before) is recorded as "racy", which matches
+    /// no fingerprint: its fingerprint now could vouch for bytes the build did not read (git's "racy
+    /// index" case), so the next build looks at it. The probe's answer is not kept when a file it rests on
+    /// is racy, e.g. the vmlinux.h this build generated after the probe found none.
+    static func make(request: BuildRequest, environment: [String: String], outcome: BuildOutcome, probe: ProbeReport? = nil,
+                     started: Int64) -> BuildRecord {
         let probeFiles = probedFiles(request, environment: environment, compiler: outcome.compiler?.path, probe: probe)
-        let paths = outcome.inputs + probeFiles + outcome.architectures.compactMap(\.object)
-        let fingerprints = Self.fingerprints(paths)
+        let objects = outcome.architectures.compactMap(\.object)
+        let paths = outcome.inputs + probeFiles + objects
+        var fingerprints: [String: String] = [:]
+        var movedDuringBuild = Set<String>()
+        // File times come from the kernel's coarse clock (one tick, at most 10 ms, behind): this close to
+        // the start counts as during.
+        let margin: Int64 = 10_000_000
+        // A vmlinux.h the probe said was still to be generated was written by this build, before its compiles.
+        let generated = Set((probe?.vmlinux.values ?? [:].values).filter { $0.kind == .kernelBTF }.map { "\($0.includeDirectory)/vmlinux.h" })
+        for path in paths {
+            let fingerprint = FileFingerprint(path: path)
+            fingerprints[path] = fingerprint?.description ?? "absent"
+            if let fingerprint, fingerprint.modifiedNanoseconds >= started - margin, !objects.contains(path) {
+                movedDuringBuild.insert(path)
+                if !generated.contains(path) { fingerprints[path] = Self.racy }
+            }
+        }
         var record = BuildRecord(fingerprints: fingerprints, outcome: outcome)
-        if let probe, outcome.architectures.allSatisfy({ $0.toolchain == .native }) {
+        if let probe, outcome.architectures.allSatisfy({ $0.toolchain == .native }), movedDuringBuild.isDisjoint(with: probeFiles) {
             record.probe = probe
             record.probeFingerprints = fingerprints.filter { probeFiles.contains($0.key) }
         }
         return record
+    }
+
+    /// Matches no fingerprint.
+    static let racy = "racy"
+
+    /// Now, as nanoseconds since 1970 (file modification times' clock).
+    static func now() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
     }
 
     /// The folders and files the probe's answer depends on: the folders it lists, the compiler, the
@@ -59,8 +89,9 @@ public struct BuildRecord: Codable, Sendable {
     static func probedFiles(_ request: BuildRequest, environment: [String: String], compiler: String?, probe: ProbeReport?) -> [String] {
         var paths = probedFolders(request, environment: environment) + ["/usr/include/bpf/libbpf_version.h"]
         if let compiler { paths.append(compiler) }
+        // A vmlinux.h still to be generated counts too: once it exists, the probe names it as a file.
         for source in probe?.vmlinux.values ?? [:].values {
-            paths.append(source.kind == .file ? "\(source.includeDirectory)/vmlinux.h" : source.btfPath ?? "")
+            paths += ["\(source.includeDirectory)/vmlinux.h", source.btfPath ?? ""]
         }
         if let compat = probe?.includeLayout?.libbpfCompatDirectory { paths.append(compat) }
         return paths.filter { !$0.isEmpty }

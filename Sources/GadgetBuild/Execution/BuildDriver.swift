@@ -74,11 +74,12 @@ public struct BuildDriver: Sendable {
         self.precompiledHeaders = precompiledHeaders
     }
 
-    public func probe(_ request: BuildRequest) async -> ProbeReport {
+    /// The probe's answer for `request`; `provisionalCompiler` lets it name an unidentified clang (builds only).
+    public func probe(_ request: BuildRequest, provisionalCompiler: Bool = false) async -> ProbeReport {
         let probe = HostProbe(host: host, cache: cache, userIncludeDirectories: request.includeDirectories,
-                              engineOption: request.container.engineOption, purpose: .build)
+                              engineOption: request.container.engineOption, purpose: provisionalCompiler ? .provisionalBuild : .build)
         guard let probes else { return await probe.run() }
-        let key = (request.includeDirectories + [request.container.engineOption ?? ""]).joined(separator: "\u{0}")
+        let key = (request.includeDirectories + [request.container.engineOption ?? "", "\(provisionalCompiler)"]).joined(separator: "\u{0}")
         return await probes.report(for: key) { await probe.run() }
     }
 
@@ -90,7 +91,7 @@ public struct BuildDriver: Sendable {
 
     /// `plan`, also returning the probe's answer (`knownProbe` when given, else the probe's).
     func planAndProbe(_ request: BuildRequest, gadget known: GadgetFolder? = nil, workDirectory: URL? = nil,
-                      knownProbe: ProbeReport? = nil) async throws -> (BuildPlan, GadgetFolder, ProbeReport) {
+                      knownProbe: ProbeReport? = nil, provisionalCompiler: Bool = false) async throws -> (BuildPlan, GadgetFolder, ProbeReport) {
         let gadget = try known ?? GadgetFolder(folder: request.gadgetFolder, buildFilePath: request.buildFile)
         if gadget.ebpfSources.isEmpty {
             throw MetadataError.notAGadget(request.gadgetFolder)  // wasm-only gadgets need no toolchain, but ig requires eBPF too
@@ -100,7 +101,7 @@ public struct BuildDriver: Sendable {
         if let knownProbe {
             report = knownProbe
         } else {
-            report = await probe(request)
+            report = await probe(request, provisionalCompiler: provisionalCompiler)
         }
         PhaseTrace.mark("\(gadget.name): probed" + (knownProbe != nil ? " (the last build's answer)" : ""))
         let work = workDirectory ?? request.outputDirectory.map { URL(fileURLWithPath: $0).standardizedFileURL }
@@ -115,6 +116,7 @@ public struct BuildDriver: Sendable {
 
     public func build(_ request: BuildRequest) async throws -> BuildOutcome {
         let start = ContinuousClock.now
+        let started = BuildRecord.now()
         // A verify run asks the kernel again, so it never takes the shortcut.
         // --update-metadata must look at the object even when nothing moved since a build without it.
         let recordKey = request.useCache && !request.verify && !request.updateMetadata ? BuildRecord.key(request, environment: host.environment) : nil
@@ -130,15 +132,22 @@ public struct BuildDriver: Sendable {
         let probeReport: ProbeReport
         do {
             // An edit changes the gadget's files, not the host: the last build's probe answer still holds.
-            (outcome, probeReport) = try await fullBuild(request, start: start, buildCache: buildCache, knownProbe: record?.reusableProbe)
+            do {
+                (outcome, probeReport) = try await fullBuild(request, start: start, buildCache: buildCache, knownProbe: record?.reusableProbe)
+            } catch ExecutionError.compilerNotAsNamed(let path, let found) {
+                // Taken by its name, the compiler turned out to be another version or to lack the BPF target:
+                // build again with it identified (the probe now knows it), which may pick another one.
+                observer.note("\(path) is \(found): planning again with the compilers identified")
+                (outcome, probeReport) = try await fullBuild(request, start: start, buildCache: buildCache, knownProbe: nil, provisionalCompiler: false)
+            }
         } catch {
             await buildCache?.finishWrites()
             if precompiledHeaders.startsAfterEachBuild { await precompiledHeaders.startWanted() }
             throw error
         }
         if let recordKey {
-            BuildRecords(cache: cache).save(BuildRecord.make(request: request, environment: host.environment, outcome: outcome, probe: probeReport),
-                                            key: recordKey)
+            BuildRecords(cache: cache).save(BuildRecord.make(request: request, environment: host.environment, outcome: outcome,
+                                                             probe: probeReport, started: started), key: recordKey)
             PhaseTrace.mark("build record saved")
         }
         await buildCache?.finishWrites()
@@ -214,14 +223,20 @@ public struct BuildDriver: Sendable {
     }
 
     func fullBuild(_ request: BuildRequest, start: ContinuousClock.Instant, buildCache: BuildCache?,
-                   knownProbe: ProbeReport?) async throws -> (BuildOutcome, ProbeReport) {
+                   knownProbe: ProbeReport?, provisionalCompiler: Bool = true) async throws -> (BuildOutcome, ProbeReport) {
         // Parse everything the user wrote before any work, so bad input fails fast and touches nothing.
         let folder = try GadgetFolder(folder: request.gadgetFolder, buildFilePath: request.buildFile)
         var metadata = try folder.metadata.map(GadgetMetadata.init(contentsOf:))
         let reference = try ImageReference(parsing: request.tag ?? defaultTag(request))
         let created = try GadgetImageContent.creationDate(environment: host.environment)
 
-        let (plan, gadget, report) = try await planAndProbe(request, gadget: folder, knownProbe: knownProbe)
+        var (plan, gadget, report) = try await planAndProbe(request, gadget: folder, knownProbe: knownProbe, provisionalCompiler: provisionalCompiler)
+        // A compiler taken by its name is identified beside the compiles (which would otherwise wait ~25 ms for it).
+        let identification: Task<ClangCompiler?, Never>? = plan.compiler.flatMap { compiler in
+            guard compiler.isProvisional else { return nil }
+            let locator = ClangLocator(host: host, cache: cache)
+            return Task { await locator.identifyAndRemember(compiler.path) }
+        }
         for warning in plan.warnings { observer.note("warning: \(warning)") }
         observer.note("\(gadget.name): " + plan.toolchains.map { decision in
             decision.toolchain == .container
@@ -229,13 +244,42 @@ public struct BuildDriver: Sendable {
                 : "\(decision.arch) native"
         }.joined(separator: ", ") + (plan.compiler.map { "; clang \($0.version) at \($0.path), \(plan.compilerReason)" } ?? ""))
         defer { if !plan.keepsWorkDirectory { try? FileManager.default.removeItem(atPath: plan.workDirectory) } }
-        let executor = BuildExecutor(runner: runner, observer: observer, slots: slots, cache: buildCache, precompiledHeaders: precompiledHeaders)
+        var executor = BuildExecutor(runner: runner, observer: observer, slots: slots, cache: buildCache, precompiledHeaders: precompiledHeaders)
+        executor.compilerIdentification = identification
         let outputs: [ArchitectureOutput]
-        if let settings = plan.container {
-            outputs = try await ContainerBuild(settings: settings, observer: observer, environment: host.environment)
-                .run(plan, gadget: gadget, compat: plan.containerCompatDirectory, executor: executor)
-        } else {
-            outputs = try await executor.execute(plan)
+        do {
+            if let settings = plan.container {
+                outputs = try await ContainerBuild(settings: settings, observer: observer, environment: host.environment)
+                    .run(plan, gadget: gadget, compat: plan.containerCompatDirectory, executor: executor)
+            } else {
+                outputs = try await executor.execute(plan)
+            }
+        } catch {
+            try await confirmCompiler(plan.compiler, identification)
+            throw error
+        }
+        if let identified = try await confirmCompiler(plan.compiler, identification) {
+            plan.compiler = identified
+            report.chosenCompiler = identified
+            report.compilers = report.compilers.map { $0.path == identified.path ? identified : $0 }
+            // The reasons named it by its major version only.
+            func named(_ decisions: [ToolchainDecision]) -> [ToolchainDecision] {
+                decisions.map { decision in
+                    var decision = decision
+                    decision.reasons = decision.reasons.map {
+                        $0.replacingOccurrences(of: "clang \(identified.major) at \(identified.path)", with: "clang \(identified.version) at \(identified.path)")
+                    }
+                    return decision
+                }
+            }
+            report.decisions = named(report.decisions)
+            plan.toolchains = named(plan.toolchains)
+            // The PCHs a provisional compiler could not key: wanted now, for the next build.
+            if request.useCache, host.environment["GADGETC_PCH"] != "off",
+               let identifiedPlan = try? BuildPlanner(probe: report, cache: cache, precompiledHeaderExists: { FileManager.default.fileExists(atPath: $0) })
+                   .plan(request, gadget: gadget, workDirectory: URL(fileURLWithPath: plan.workDirectory), keepsWorkDirectory: plan.keepsWorkDirectory) {
+                for pch in identifiedPlan.precompiledHeadersToBuild { await precompiledHeaders.want(pch) }
+            }
         }
         PhaseTrace.mark("\(gadget.name): objects linked and checked")
         if buildCache != nil { CacheMaintenance(location: cache).pruneIfDue() }
@@ -304,6 +348,19 @@ public struct BuildDriver: Sendable {
             elapsedMilliseconds: (ContinuousClock.now - start).milliseconds,
             peakMemoryKiB: Self.peakMemoryKiB())
         return (outcome, report)
+    }
+
+    /// Waits for a provisional compiler's identification: the identified compiler when it is the one its
+    /// name promised, nil when there was nothing to identify; throws when the name misled.
+    @discardableResult
+    func confirmCompiler(_ compiler: ClangCompiler?, _ identification: Task<ClangCompiler?, Never>?) async throws -> ClangCompiler? {
+        guard let compiler, let identification else { return nil }
+        let identified = await identification.value
+        guard let identified, identified.confirms(compiler) else {
+            let found = identified.map { "clang \($0.version)\($0.hasBPFTarget ? "" : " without the BPF target")" } ?? "not a clang that answers -v"
+            throw ExecutionError.compilerNotAsNamed(path: compiler.path, found: found)
+        }
+        return identified
     }
 
     static func peakMemoryKiB() -> Int {

@@ -8,6 +8,9 @@ public enum ExecutionError: Error, Equatable, CustomStringConvertible {
     case compilerCrashed(source: String, arch: String, signal: Int32)
     case missingVmlinux(arch: String, source: String)
     case step(String)
+    /// A compiler taken by its file name is another version, or lacks the BPF target (the driver plans
+    /// again with it identified; seen by a user only if that happens twice).
+    case compilerNotAsNamed(path: String, found: String)
 
     public var description: String {
         switch self {
@@ -21,6 +24,8 @@ public enum ExecutionError: Error, Equatable, CustomStringConvertible {
             return "\(source) includes vmlinux.h but there is none for \(arch): install Inspektor Gadget's headers (/usr/include/gadget/\(arch)/vmlinux.h), pass -I DIR with a folder holding \(arch)'s vmlinux.h, or leave \(arch) out with --arch"
         case .step(let message):
             return message
+        case .compilerNotAsNamed(let path, let found):
+            return "\(path) is \(found), not the clang its name promised; set GADGETC_CLANG to the clang to build with"
         }
     }
 }

@@ -15,7 +15,9 @@ public struct HostProbe: Sendable {
     let builderImage: String?
     /// What the probe is for: `doctor`'s full report, or a build, which runs only the clang it needs
     /// and skips what does not decide the plan (libclang, the kernel's BPF check).
-    public enum Purpose: Sendable { case report, build }
+    /// `provisionalBuild` is a build that may take an unidentified compiler by its name (see
+    /// `ClangLocator.chooseForBuild(provisionally:)`): a first build then does not wait ~25 ms for clang.
+    public enum Purpose: Sendable { case report, build, provisionalBuild }
     let purpose: Purpose
 
     public init(host: HostSystem, cache: CacheLocation?, userIncludeDirectories: [String] = [], engineOption: String? = nil,
@@ -43,7 +45,7 @@ public struct HostProbe: Sendable {
             compilers = await locator.discover()
             chosen = ClangLocator.choose(from: compilers, overridden: overridden)
         } else {
-            (compilers, chosen) = await locator.chooseForBuild()
+            (compilers, chosen) = await locator.chooseForBuild(provisionally: purpose == .provisionalBuild)
         }
         capabilities.append(clangCapability(compilers: compilers, chosen: chosen, overridden: overridden))
 

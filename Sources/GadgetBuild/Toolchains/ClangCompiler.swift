@@ -10,6 +10,21 @@ public struct ClangCompiler: Codable, Hashable, Sendable {
     public var major: Int
     /// Whether `-print-targets` lists the BPF backend.
     public var hasBPFTarget: Bool
+    /// True when only its file name vouches for it (`clang-16`): a first build compiles with it while it is
+    /// identified beside the compiles, and starts over with a fresh probe if the name misled.
+    public var provisional: Bool?
+
+    public var isProvisional: Bool { provisional == true }
+
+    /// A compiler known by its name only: major version from the name, BPF target assumed.
+    static func named(_ path: String, major: Int) -> ClangCompiler {
+        ClangCompiler(path: path, versionLine: "", version: "\(major)", major: major, hasBPFTarget: true, provisional: true)
+    }
+
+    /// Whether an identified compiler is the one a provisional entry stood for.
+    public func confirms(_ provisional: ClangCompiler) -> Bool {
+        path == provisional.path && major == provisional.major && hasBPFTarget
+    }
 
     /// The cache-key identity of the compiler: where it is and exactly which build it is.
     public var identity: String { "\(path) \(versionLine)" }
@@ -99,7 +114,10 @@ public struct ClangLocator: Sendable {
     /// in order of their version as the name tells it (`clang-16`, `/usr/lib/llvm-16/…`), nearest the
     /// builder's first, and only they are run (to learn their exact version and verify the BPF
     /// target) until one qualifies. `doctor` uses `discover()`, which runs every candidate.
-    public func chooseForBuild() async -> (compilers: [ClangCompiler], chosen: (ClangCompiler, String)?) {
+    ///
+    /// With `provisionally`, the nearest candidate whose name gives its version is taken without running
+    /// it (`ClangCompiler.named`); the caller identifies it with `identifyAndRemember` beside its compiles.
+    public func chooseForBuild(provisionally: Bool = false) async -> (compilers: [ClangCompiler], chosen: (ClangCompiler, String)?) {
         let overridden = !(host.environment["GADGETC_CLANG"] ?? "").isEmpty
         var known = loadCache()
         var identified: [ClangCompiler] = []
@@ -125,6 +143,8 @@ public struct ClangLocator: Sendable {
             var compiler: ClangCompiler?
             if let hit = known[candidate.path], hit.fingerprint == fingerprint {
                 compiler = hit.compiler
+            } else if provisionally, !overridden, let major = candidate.major {
+                compiler = ClangCompiler.named(candidate.path, major: major)
             } else if let found = await identify(candidate.path) {
                 compiler = found
                 if let fingerprint { known[candidate.path] = CachedCompiler(fingerprint: fingerprint, compiler: found); changed = true }
@@ -164,6 +184,17 @@ public struct ClangLocator: Sendable {
             if let major = Int(component.dropFirst(5)) { return major }
         }
         return nil
+    }
+
+    /// Identifies a compiler chosen provisionally and remembers it for later probes.
+    public func identifyAndRemember(_ path: String) async -> ClangCompiler? {
+        guard let compiler = await identify(path) else { return nil }
+        if let fingerprint = host.fingerprint(host.realPath(path)) {
+            var known = loadCache()
+            known[path] = CachedCompiler(fingerprint: fingerprint, compiler: compiler)
+            saveCache(known)
+        }
+        return compiler
     }
 
     /// Runs the candidate once: `-v -print-targets` prints the version line on stderr and the
