@@ -4,12 +4,13 @@ import GadgetBuild
 
 struct Cache: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "cache",
         abstract: "Inspect or trim gadgetc's build cache ($XDG_CACHE_HOME/gadgetc).",
         subcommands: [Stats.self, Prune.self]
     )
 
     struct Stats: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the cache's size by part.")
+        static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show the cache's size by part.")
         @OptionGroup(title: "Output") var output: OutputOptions
 
         func run() throws {
@@ -27,7 +28,7 @@ struct Cache: ParsableCommand {
     }
 
     struct Prune: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove least recently used entries until the cache fits a size.")
+        static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove least recently used entries until the cache fits a size.")
         @Option(help: ArgumentHelp("Size to trim to, e.g. 500M or 2G (default 2G); 0 empties the cache.", valueName: "size"))
         var maxSize: String = "2G"
         @OptionGroup(title: "Output") var output: OutputOptions

@@ -4,6 +4,7 @@ import GadgetBuild
 
 struct Doctor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "doctor",
         abstract: "Report what this host can build and which toolchain each architecture would use.",
         discussion: "Exits non-zero when no architecture can be built on this host."
     )

@@ -4,6 +4,7 @@ import GadgetBuild
 
 struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "watch",
         abstract: "Rebuild gadgets whenever a file they read changes.",
         discussion: """
         Builds each gadget once, then watches (inotify) every file the build read — sources, local and \
