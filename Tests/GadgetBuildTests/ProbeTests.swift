@@ -220,11 +220,24 @@ import Testing
         #expect(chosen?.path == "/usr/bin/clang" && chosen?.isProvisional == false && chosen?.version == "18.1.8")
     }
 
-    @Test func provisionalCompilerGetsNoPrecompiledHeader() {
-        let compiler = ClangCompiler.named("/usr/bin/clang-16", major: 16)
+    @Test func aProvisionalCompilerHasItsIdentityBeforeItRuns() async throws {
+        // The identity is the binary (path and fingerprint): the same before and after identification,
+        // so a first build's cache entries and PCH are found by the builds that know the compiler.
+        let host = FakeHost.debian()
+        let locator = ClangLocator(host: host, cache: nil)
+        let provisional = try #require(await locator.chooseForBuild(provisionally: true).chosen?.0)
+        let identified = try #require(await locator.identify(provisional.path))
+        #expect(provisional.isProvisional && provisional.identity == identified.identity)
         let vmlinux = VmlinuxSource(kind: .file, includeDirectory: "/h/amd64", fingerprint: "1-2-3-4")
         let layout = IncludeLayout(multiarchDirectory: "/usr/include/x86_64-linux-gnu", gadgetHeadersRoot: nil, libbpfCompatDirectory: nil, userDirectories: [])
-        #expect(PrecompiledHeader.plan(compiler: compiler, arch: .amd64, vmlinux: vmlinux, layout: layout,
-                                       cache: CacheLocation(root: URL(fileURLWithPath: "/tmp/none"))) == nil)
+        let cache = CacheLocation(root: URL(fileURLWithPath: "/tmp/none"))
+        let before = PrecompiledHeader.plan(compiler: provisional, arch: .amd64, vmlinux: vmlinux, layout: layout, cache: cache)
+        let after = PrecompiledHeader.plan(compiler: identified, arch: .amd64, vmlinux: vmlinux, layout: layout, cache: cache)
+        #expect(before != nil && before?.output == after?.output)
+        // Another binary at the same path is another compiler.
+        var rebuilt = identified
+        rebuilt.binaryFingerprint = "another"
+        #expect(rebuilt.identity != identified.identity && !rebuilt.confirms(provisional))
     }
+
 }

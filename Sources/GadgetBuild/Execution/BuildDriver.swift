@@ -168,8 +168,14 @@ public struct BuildDriver: Sendable {
             BuildDriver(host: self.host, cache: self.cache, observer: self.observer, runner: self.runner, slots: self.slots,
                         probes: probes, precompiledHeaders: self.precompiledHeaders)
         }
+        // A compiler taken by its name is identified beside the PCH compiles (the PCH is keyed by its binary).
+        var identification: Task<ClangCompiler?, Never>?
         for request in requests where request.useCache {
-            guard var (plan, gadget) = try? await planner().plan(request) else { continue }
+            guard var (plan, gadget, _) = try? await planner().planAndProbe(request, provisionalCompiler: true) else { continue }
+            if identification == nil, let compiler = plan.compiler, compiler.isProvisional {
+                let locator = ClangLocator(host: host, cache: cache)
+                identification = Task { await locator.identifyAndRemember(compiler.path) }
+            }
             // vmlinux.h made from the kernel's BTF comes first: the PCH is made from it.
             let generate = plan.jobs(.generateVmlinux)
             if !generate.isEmpty {
@@ -179,8 +185,8 @@ public struct BuildDriver: Sendable {
                     try? VmlinuxHeader.generate(fromBTF: URL(fileURLWithPath: btf), to: URL(fileURLWithPath: output))
                 }
                 probes = ProbeMemo()
-                guard let replanned = try? await planner().plan(request) else { continue }
-                (plan, gadget) = replanned
+                guard let replanned = try? await planner().planAndProbe(request, provisionalCompiler: true) else { continue }
+                (plan, gadget, _) = replanned
             }
             for pch in plan.precompiledHeadersToBuild {
                 let eligible = plan.jobs(.compile).filter { job in
@@ -191,7 +197,11 @@ public struct BuildDriver: Sendable {
             }
         }
         let wanted = users.values.filter { $0.count >= threshold }.map(\.pch)
-        guard !wanted.isEmpty else { return }
+        // Awaited either way: the builds that follow then find the compiler identified instead of each identifying it.
+        guard !wanted.isEmpty else {
+            _ = await identification?.value
+            return
+        }
         let runner = self.runner, slots = self.slots, observer = self.observer
         await withTaskGroup(of: Void.self) { group in
             for pch in wanted where !FileManager.default.fileExists(atPath: pch.output) {
@@ -211,6 +221,7 @@ public struct BuildDriver: Sendable {
                 }
             }
         }
+        _ = await identification?.value
     }
 
     /// The recorded outcome when nothing it depends on moved and the image is still tagged with it.
@@ -244,8 +255,7 @@ public struct BuildDriver: Sendable {
                 : "\(decision.arch) native"
         }.joined(separator: ", ") + (plan.compiler.map { "; clang \($0.version) at \($0.path), \(plan.compilerReason)" } ?? ""))
         defer { if !plan.keepsWorkDirectory { try? FileManager.default.removeItem(atPath: plan.workDirectory) } }
-        var executor = BuildExecutor(runner: runner, observer: observer, slots: slots, cache: buildCache, precompiledHeaders: precompiledHeaders)
-        executor.compilerIdentification = identification
+        let executor = BuildExecutor(runner: runner, observer: observer, slots: slots, cache: buildCache, precompiledHeaders: precompiledHeaders)
         let outputs: [ArchitectureOutput]
         do {
             if let settings = plan.container {
@@ -274,12 +284,6 @@ public struct BuildDriver: Sendable {
             }
             report.decisions = named(report.decisions)
             plan.toolchains = named(plan.toolchains)
-            // The PCHs a provisional compiler could not key: wanted now, for the next build.
-            if request.useCache, host.environment["GADGETC_PCH"] != "off",
-               let identifiedPlan = try? BuildPlanner(probe: report, cache: cache, precompiledHeaderExists: { FileManager.default.fileExists(atPath: $0) })
-                   .plan(request, gadget: gadget, workDirectory: URL(fileURLWithPath: plan.workDirectory), keepsWorkDirectory: plan.keepsWorkDirectory) {
-                for pch in identifiedPlan.precompiledHeadersToBuild { await precompiledHeaders.want(pch) }
-            }
         }
         PhaseTrace.mark("\(gadget.name): objects linked and checked")
         if buildCache != nil { CacheMaintenance(location: cache).pruneIfDue() }

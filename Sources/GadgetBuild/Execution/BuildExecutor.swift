@@ -22,10 +22,6 @@ public struct BuildExecutor: Sendable {
     let cache: BuildCache?
     /// Starts missing precompiled headers for later builds; nil never does.
     let precompiledHeaders: PrecompiledHeaderBuilds?
-    /// A provisional compiler's identification, running beside the compiles: its identity keys their
-    /// cache entries, so they are looked up only once it is known (never, for a first build) and stored
-    /// when it confirms the compiler.
-    var compilerIdentification: Task<ClangCompiler?, Never>?
 
     public init(runner: CommandRunning = ProcessRunner(), observer: BuildObserver = SilentObserver(),
                 slots: JobSlots = JobSlots(ProcessInfo.processInfo.activeProcessorCount), cache: BuildCache? = nil,
@@ -138,10 +134,9 @@ public struct BuildExecutor: Sendable {
     /// returns each one's result and the files it read, in the jobs' order; failures are judged by
     /// `reportCompiles` once every arch is done, so that each message is seen once.
     func compileAll(_ jobs: [Job], compiler: ClangCompiler?) async throws -> [CompileOutcome] {
-        let observer = self.observer, slots = self.slots, cache = self.cache, identification = self.compilerIdentification
-        /// The runner of a job and its compiler's identity (nil while a provisional compiler is being identified).
-        func runnerAndIdentity(_ job: Job) throws -> (CommandRunning, String?) {
-            guard job.toolchain == .container else { return (runner, compiler?.isProvisional == true ? nil : compiler?.identity ?? "") }
+        let observer = self.observer, slots = self.slots, cache = self.cache
+        func runnerAndIdentity(_ job: Job) throws -> (CommandRunning, String) {
+            guard job.toolchain == .container else { return (runner, compiler?.identity ?? "") }
             guard let container else { throw ExecutionError.step("internal: a container job without a builder container") }
             return (container.runner, "container \(container.identity)")
         }
@@ -149,9 +144,9 @@ public struct BuildExecutor: Sendable {
             for (index, job) in jobs.enumerated() {
                 let (runner, identity) = try runnerAndIdentity(job)
                 group.addTask {
-                    let key = identity.map { BuildCache.compileKey(job: job, compilerIdentity: $0) }
+                    let key = BuildCache.compileKey(job: job, compilerIdentity: identity)
                     let sources = job.inputs.compactMap { job.hostPath(URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: job.workingDirectory ?? "/")).standardizedFileURL.path) }
-                    if let cache, let key, let hit = cache.lookupCompile(key: key) {
+                    if let cache, let hit = cache.lookupCompile(key: key) {
                         try AtomicFile.write(hit.object, to: URL(fileURLWithPath: job.outputs[0]))
                         observer.jobCached(job)
                         return (index, CompileOutcome(job: job, result: ProcessResult(status: 0, signaled: false, standardOutput: "", standardError: ""),
@@ -178,16 +173,7 @@ public struct BuildExecutor: Sendable {
                         let dependencies = Depfile.dependencies(text, relativeTo: job.workingDirectory ?? "/").compactMap(job.hostPath)
                         outcome.dependencies = dependencies
                         // Beside the link, check and packaging that follow; the build waits for it before it ends.
-                        if let cache, let key {
-                            cache.storeCompileInBackground(key: key, dependencies: dependencies, objectPath: job.outputs[0])
-                        } else if let cache, let identification, let compiler {
-                            // Keyed by the identity the identification finds, if it confirms the compiler.
-                            let objectPath = job.outputs[0]
-                            if let identified = await identification.value, identified.confirms(compiler) {
-                                cache.storeCompileInBackground(key: BuildCache.compileKey(job: job, compilerIdentity: identified.identity),
-                                                               dependencies: dependencies, objectPath: objectPath)
-                            }
-                        }
+                        cache?.storeCompileInBackground(key: key, dependencies: dependencies, objectPath: job.outputs[0])
                     }
                     return (index, outcome)
                 }

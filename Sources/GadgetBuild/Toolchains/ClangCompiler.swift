@@ -13,21 +13,32 @@ public struct ClangCompiler: Codable, Hashable, Sendable {
     /// True when only its file name vouches for it (`clang-16`): a first build compiles with it while it is
     /// identified beside the compiles, and starts over with a fresh probe if the name misled.
     public var provisional: Bool?
+    /// (size, mtime, inode) of the binary the path leads to: with the path, the compiler's identity.
+    public var binaryFingerprint: String?
 
     public var isProvisional: Bool { provisional == true }
 
     /// A compiler known by its name only: major version from the name, BPF target assumed.
-    static func named(_ path: String, major: Int) -> ClangCompiler {
-        ClangCompiler(path: path, versionLine: "", version: "\(major)", major: major, hasBPFTarget: true, provisional: true)
+    static func named(_ path: String, major: Int, fingerprint: String?) -> ClangCompiler {
+        ClangCompiler(path: path, versionLine: "", version: "\(major)", major: major, hasBPFTarget: true, provisional: true,
+                      binaryFingerprint: fingerprint)
+    }
+
+    func withFingerprint(_ fingerprint: String?) -> ClangCompiler {
+        var compiler = self
+        compiler.binaryFingerprint = fingerprint
+        return compiler
     }
 
     /// Whether an identified compiler is the one a provisional entry stood for.
     public func confirms(_ provisional: ClangCompiler) -> Bool {
-        path == provisional.path && major == provisional.major && hasBPFTarget
+        path == provisional.path && major == provisional.major && hasBPFTarget && binaryFingerprint == provisional.binaryFingerprint
     }
 
-    /// The cache-key identity of the compiler: where it is and exactly which build it is.
-    public var identity: String { "\(path) \(versionLine)" }
+    /// The cache-key identity of the compiler: where it is and exactly which binary it is (as ccache's
+    /// default compiler check: a new build of clang is a new file), known before clang ever runs, so a
+    /// first build can look up and fill the cache with a compiler it has not identified yet.
+    public var identity: String { "\(path) \(binaryFingerprint ?? versionLine)" }
 
     /// Parses `clang --version` output; nil when it is not clang's.
     public static func parseVersion(_ output: String) -> (line: String, version: String, major: Int)? {
@@ -103,7 +114,7 @@ public struct ClangLocator: Sendable {
                 results.append(compiler)
                 if let fingerprint = fingerprints[index] { known[path] = CachedCompiler(fingerprint: fingerprint, compiler: compiler) }
             } else if let fingerprint = fingerprints[index], let hit = known[path], hit.fingerprint == fingerprint {
-                results.append(hit.compiler)
+                results.append(hit.compiler.withFingerprint(fingerprint))
             }
         }
         if !identified.isEmpty { saveCache(known) }
@@ -142,9 +153,9 @@ public struct ClangLocator: Sendable {
             let fingerprint = host.fingerprint(host.realPath(candidate.path))
             var compiler: ClangCompiler?
             if let hit = known[candidate.path], hit.fingerprint == fingerprint {
-                compiler = hit.compiler
+                compiler = hit.compiler.withFingerprint(fingerprint)
             } else if provisionally, !overridden, let major = candidate.major {
-                compiler = ClangCompiler.named(candidate.path, major: major)
+                compiler = ClangCompiler.named(candidate.path, major: major, fingerprint: fingerprint)
             } else if let found = await identify(candidate.path) {
                 compiler = found
                 if let fingerprint { known[candidate.path] = CachedCompiler(fingerprint: fingerprint, compiler: found); changed = true }
@@ -206,7 +217,7 @@ public struct ClangLocator: Sendable {
         else { return nil }
         return ClangCompiler(
             path: path, versionLine: parsed.line, version: parsed.version, major: parsed.major,
-            hasBPFTarget: ClangCompiler.listsBPF(run.standardOutput))
+            hasBPFTarget: ClangCompiler.listsBPF(run.standardOutput), binaryFingerprint: host.fingerprint(host.realPath(path)))
     }
 
     /// The compiler to use, and why. With `$GADGETC_CLANG`, that one or none.

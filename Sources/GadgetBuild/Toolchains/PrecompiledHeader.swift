@@ -16,8 +16,7 @@ public struct PrecompiledHeader: Codable, Hashable, Sendable {
 
     /// Plans the PCH for `arch`, or nil when vmlinux.h is not a file on disk yet.
     public static func plan(compiler: ClangCompiler, arch: Architecture, vmlinux: VmlinuxSource, layout: IncludeLayout, cache: CacheLocation) -> PrecompiledHeader? {
-        // A provisional compiler has no identity yet to key the PCH with.
-        guard vmlinux.kind == .file, let fingerprint = vmlinux.fingerprint, !compiler.isProvisional else { return nil }
+        guard vmlinux.kind == .file, let fingerprint = vmlinux.fingerprint else { return nil }
         let header = "\(vmlinux.includeDirectory)/vmlinux.h"
         // The flags that change how vmlinux.h is parsed or what debug info it yields: ig's, minus the source.
         let flags = ["-target", "bpf", "-Wall", "-g", "-O2", "-I\(layout.multiarchDirectory)", "-D", "__TARGET_ARCH_\(arch.targetArchDefine)"]
