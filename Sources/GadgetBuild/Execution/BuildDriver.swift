@@ -1,53 +1,5 @@
 import Foundation
 
-/// The probe's answer for one run of builds: every gadget of `gadgetc build A B C` asks the same host
-/// the same question, so it is asked once (concurrent askers wait for the first answer).
-public actor ProbeMemo {
-    private var reports: [String: Task<ProbeReport, Never>] = [:]
-
-    public init() {}
-
-    func report(for key: String, _ make: @escaping @Sendable () async -> ProbeReport) async -> ProbeReport {
-        if let pending = reports[key] { return await pending.value }
-        let task = Task { await make() }
-        reports[key] = task
-        return await task.value
-    }
-}
-
-/// The result of one gadget build, as printed by `gadgetc build --json`.
-public struct BuildOutcome: Codable, Sendable {
-    public struct ArchitectureResult: Codable, Sendable {
-        public var arch: Architecture
-        public var toolchain: ToolchainDecision.Toolchain
-        public var reasons: [String]
-        /// Where the linked object stays (only with -o).
-        public var object: String?
-        public var programs: [BPFObjectSummary.Program]
-        public var maps: [BPFObjectSummary.Map]
-        public var verification: VerifierReport?
-    }
-
-    public var gadget: String
-    public var image: String
-    public var digest: String
-    /// The store or layout the image was written to.
-    public var destination: String
-    /// The host's clang, when an arch built natively.
-    public var compiler: ClangCompiler?
-    /// The builder image, when an arch built in the container.
-    public var builderImage: String?
-    public var architectures: [ArchitectureResult]
-    /// Every file the build read: sources, headers (from clang's depfiles), build.yaml and gadget.yaml.
-    public var inputs: [String]
-    public var elapsedMilliseconds: Double
-    /// gadgetc's own peak resident memory so far (clang excluded), in KiB.
-    public var peakMemoryKiB: Int
-
-    /// ig's success line.
-    public var successLine: String { "Successfully built \(image)@\(digest)" }
-}
-
 /// Builds one gadget from a request: probe → plan → execute → validate → package. Mirrors
 /// swift-driver's shape: planning is data, running it is separate, and the caller picks the observer.
 public struct BuildDriver: Sendable {
@@ -155,75 +107,6 @@ public struct BuildDriver: Sendable {
         return outcome
     }
 
-    /// Before building several gadgets: a precompiled header that at least `threshold` of their compiles
-    /// could use, but that does not exist yet, is built first (in parallel across arches) so that they
-    /// all use it. Measured here: a PCH costs about one and a half plain compiles to make and saves
-    /// about half of every compile that uses it, so from three users on it pays within this run. Fewer
-    /// users keep the single-build rule: never wait for a PCH, start it in the background.
-    public func prepareSharedPrecompiledHeaders(_ requests: [BuildRequest], threshold: Int = 3) async {
-        var users: [String: (pch: PrecompiledHeader, count: Int)] = [:]
-        // Planning N gadgets asks the probe once, and once more after vmlinux.h was generated (its answer changes then).
-        var probes = ProbeMemo()
-        func planner() -> BuildDriver {
-            BuildDriver(host: self.host, cache: self.cache, observer: self.observer, runner: self.runner, slots: self.slots,
-                        probes: probes, precompiledHeaders: self.precompiledHeaders)
-        }
-        // A compiler taken by its name is identified beside the PCH compiles (the PCH is keyed by its binary).
-        var identification: Task<ClangCompiler?, Never>?
-        for request in requests where request.useCache {
-            guard var (plan, gadget, _) = try? await planner().planAndProbe(request, provisionalCompiler: true) else { continue }
-            if identification == nil, let compiler = plan.compiler, compiler.isProvisional {
-                let locator = ClangLocator(host: host, cache: cache)
-                identification = Task { await locator.identifyAndRemember(compiler.path) }
-            }
-            // vmlinux.h made from the kernel's BTF comes first: the PCH is made from it.
-            let generate = plan.jobs(.generateVmlinux)
-            if !generate.isEmpty {
-                for job in generate {
-                    guard let btf = job.inputs.first, let output = job.outputs.first, !FileManager.default.fileExists(atPath: output) else { continue }
-                    try? FileManager.default.createDirectory(atPath: URL(fileURLWithPath: output).deletingLastPathComponent().path, withIntermediateDirectories: true)
-                    try? VmlinuxHeader.generate(fromBTF: URL(fileURLWithPath: btf), to: URL(fileURLWithPath: output))
-                }
-                probes = ProbeMemo()
-                guard let replanned = try? await planner().planAndProbe(request, provisionalCompiler: true) else { continue }
-                (plan, gadget, _) = replanned
-            }
-            for pch in plan.precompiledHeadersToBuild {
-                let eligible = plan.jobs(.compile).filter { job in
-                    job.toolchain == .native && job.argv.contains("__TARGET_ARCH_\(pch.arch.targetArchDefine)")
-                        && gadget.sourcesStartingWithVmlinux.contains(job.inputs.first ?? "")
-                }.count
-                users[pch.key, default: (pch, 0)].count += eligible
-            }
-        }
-        let wanted = users.values.filter { $0.count >= threshold }.map(\.pch)
-        // Awaited either way: the builds that follow then find the compiler identified instead of each identifying it.
-        guard !wanted.isEmpty else {
-            _ = await identification?.value
-            return
-        }
-        let runner = self.runner, slots = self.slots, observer = self.observer
-        await withTaskGroup(of: Void.self) { group in
-            for pch in wanted where !FileManager.default.fileExists(atPath: pch.output) {
-                group.addTask {
-                    try? FileManager.default.createDirectory(atPath: URL(fileURLWithPath: pch.output).deletingLastPathComponent().path,
-                                                             withIntermediateDirectories: true)
-                    let job = Job(kind: .precompileHeader, arch: pch.arch, argv: pch.argv, inputs: [pch.header], outputs: [pch.output])
-                    _ = try? await slots.withSlot {
-                        observer.jobStarted(job)
-                        PhaseTrace.mark("[\(pch.arch)] precompile vmlinux.h: clang started")
-                        let start = ContinuousClock.now
-                        let result = try await runner.run(pch.argv, workingDirectory: nil)
-                        PhaseTrace.mark("[\(pch.arch)] precompile vmlinux.h: clang finished")
-                        observer.jobFinished(job, milliseconds: (ContinuousClock.now - start).milliseconds)
-                        return result
-                    }
-                }
-            }
-        }
-        _ = await identification?.value
-    }
-
     /// The recorded outcome when nothing it depends on moved and the image is still tagged with it.
     func upToDate(_ record: BuildRecord) -> BuildOutcome? {
         guard record.isCurrent,
@@ -269,21 +152,7 @@ public struct BuildDriver: Sendable {
             throw error
         }
         if let identified = try await confirmCompiler(plan.compiler, identification) {
-            plan.compiler = identified
-            report.chosenCompiler = identified
-            report.compilers = report.compilers.map { $0.path == identified.path ? identified : $0 }
-            // The reasons named it by its major version only.
-            func named(_ decisions: [ToolchainDecision]) -> [ToolchainDecision] {
-                decisions.map { decision in
-                    var decision = decision
-                    decision.reasons = decision.reasons.map {
-                        $0.replacingOccurrences(of: "clang \(identified.major) at \(identified.path)", with: "clang \(identified.version) at \(identified.path)")
-                    }
-                    return decision
-                }
-            }
-            report.decisions = named(report.decisions)
-            plan.toolchains = named(plan.toolchains)
+            Self.adopt(identified, plan: &plan, report: &report)
         }
         PhaseTrace.mark("\(gadget.name): objects linked and checked")
         if buildCache != nil { CacheMaintenance(location: cache).pruneIfDue() }
@@ -352,6 +221,25 @@ public struct BuildDriver: Sendable {
             elapsedMilliseconds: (ContinuousClock.now - start).milliseconds,
             peakMemoryKiB: Self.peakMemoryKiB())
         return (outcome, report)
+    }
+
+    /// Puts the identified compiler where the provisional one was (the outcome and the build record
+    /// show it), and its full version into the reasons that named it by its major version.
+    static func adopt(_ identified: ClangCompiler, plan: inout BuildPlan, report: inout ProbeReport) {
+        plan.compiler = identified
+        report.chosenCompiler = identified
+        report.compilers = report.compilers.map { $0.path == identified.path ? identified : $0 }
+        func named(_ decisions: [ToolchainDecision]) -> [ToolchainDecision] {
+            decisions.map { decision in
+                var decision = decision
+                decision.reasons = decision.reasons.map {
+                    $0.replacingOccurrences(of: "clang \(identified.major) at \(identified.path)", with: "clang \(identified.version) at \(identified.path)")
+                }
+                return decision
+            }
+        }
+        report.decisions = named(report.decisions)
+        plan.toolchains = named(plan.toolchains)
     }
 
     /// Waits for a provisional compiler's identification: the identified compiler when it is the one its

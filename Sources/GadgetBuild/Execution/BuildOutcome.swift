@@ -1,0 +1,34 @@
+import Foundation
+
+/// The result of one gadget build, as printed by `gadgetc build --json`.
+public struct BuildOutcome: Codable, Sendable {
+    public struct ArchitectureResult: Codable, Sendable {
+        public var arch: Architecture
+        public var toolchain: ToolchainDecision.Toolchain
+        public var reasons: [String]
+        /// Where the linked object stays (only with -o).
+        public var object: String?
+        public var programs: [BPFObjectSummary.Program]
+        public var maps: [BPFObjectSummary.Map]
+        public var verification: VerifierReport?
+    }
+
+    public var gadget: String
+    public var image: String
+    public var digest: String
+    /// The store or layout the image was written to.
+    public var destination: String
+    /// The host's clang, when an arch built natively.
+    public var compiler: ClangCompiler?
+    /// The builder image, when an arch built in the container.
+    public var builderImage: String?
+    public var architectures: [ArchitectureResult]
+    /// Every file the build read: sources, headers (from clang's depfiles), build.yaml and gadget.yaml.
+    public var inputs: [String]
+    public var elapsedMilliseconds: Double
+    /// gadgetc's own peak resident memory so far (clang excluded), in KiB.
+    public var peakMemoryKiB: Int
+
+    /// ig's success line.
+    public var successLine: String { "Successfully built \(image)@\(digest)" }
+}
