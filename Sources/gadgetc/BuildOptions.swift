@@ -108,12 +108,19 @@ struct GadgetBatch {
         let chosen = subset ?? folders
         // One probe per run: the host does not change between this run's gadgets (watch probes again next round).
         let probes = ProbeMemo()
-        if chosen.count > 1 {
-            await driver(nil).prepareSharedPrecompiledHeaders(chosen.map { options.request(for: $0, count: folders.count) })
-        }
+        // Several gadgets: shared PCHs first for the gadgets that use them; the others build meanwhile.
+        let shared = chosen.count > 1 ? await driver(nil).planSharedPrecompiledHeaders(chosen.map { options.request(for: $0, count: folders.count) }) : nil
+        let sharedBuild = shared.map { shared in Task { await driver(nil).buildSharedPrecompiledHeaders(shared) } }
         let results = await withTaskGroup(of: (Int, Result<BuildOutcome, Error>).self) { group in
             for (index, folder) in chosen.enumerated() {
                 group.addTask {
+                    if let shared {
+                        if shared.users.contains(options.request(for: folder, count: folders.count).gadgetFolder) {
+                            await sharedBuild?.value
+                        } else {
+                            _ = await shared.identification?.value
+                        }
+                    }
                     do { return (index, .success(try await driver(folder, probes: probes).build(options.request(for: folder, count: folders.count)))) } catch { return (index, .failure(error)) }
                 }
             }

@@ -1,12 +1,26 @@
 import Foundation
 
+/// The precompiled headers a run of several gadgets builds first, and which of its gadgets wait for them.
+public struct SharedPrecompiledHeaders: Sendable {
+    public var wanted: [PrecompiledHeader] = []
+    /// Gadget folders (as requested) with compiles that use a wanted PCH: they build once it exists.
+    /// The others build meanwhile, taking the job slots the PCH compiles leave free.
+    public var users: Set<String> = []
+    /// A compiler taken by its name, being identified; the gadgets' own builds wait for it rather than
+    /// each identifying it again.
+    public var identification: Task<ClangCompiler?, Never>?
+}
+
 extension BuildDriver {
     /// Before building several gadgets: a precompiled header that at least `threshold` of their compiles
     /// could use, but that does not exist yet, is built first (in parallel across arches) so that they
     /// all use it. Measured here: a PCH costs about one and a half plain compiles to make and saves
     /// about half of every compile that uses it, so from three users on it pays within this run. Fewer
     /// users keep the single-build rule: never wait for a PCH, start it in the background.
-    public func prepareSharedPrecompiledHeaders(_ requests: [BuildRequest], threshold: Int = 3) async {
+    /// This plans them (generating vmlinux.h first where it comes from the kernel's BTF); `build` makes them.
+    public func planSharedPrecompiledHeaders(_ requests: [BuildRequest], threshold: Int = 3) async -> SharedPrecompiledHeaders {
+        var shared = SharedPrecompiledHeaders()
+        var usersByKey: [String: Set<String>] = [:]
         var users: [String: (pch: PrecompiledHeader, count: Int)] = [:]
         // Planning N gadgets asks the probe once, and once more after vmlinux.h was generated (its answer changes then).
         var probes = ProbeMemo()
@@ -40,17 +54,20 @@ extension BuildDriver {
                         && gadget.sourcesStartingWithVmlinux.contains(job.inputs.first ?? "")
                 }.count
                 users[pch.key, default: (pch, 0)].count += eligible
+                if eligible > 0 { usersByKey[pch.key, default: []].insert(request.gadgetFolder) }
             }
         }
-        let wanted = users.values.filter { $0.count >= threshold }.map(\.pch)
-        // Awaited either way: the builds that follow then find the compiler identified instead of each identifying it.
-        guard !wanted.isEmpty else {
-            _ = await identification?.value
-            return
-        }
+        shared.wanted = users.values.filter { $0.count >= threshold }.map(\.pch)
+        shared.users = shared.wanted.reduce(into: Set<String>()) { $0.formUnion(usersByKey[$1.key] ?? []) }
+        shared.identification = identification
+        return shared
+    }
+
+    /// Builds the planned PCHs (at once, each holding a job slot) and waits for the compiler's identification.
+    public func buildSharedPrecompiledHeaders(_ shared: SharedPrecompiledHeaders) async {
         let runner = self.runner, slots = self.slots, observer = self.observer
         await withTaskGroup(of: Void.self) { group in
-            for pch in wanted where !FileManager.default.fileExists(atPath: pch.output) {
+            for pch in shared.wanted where !FileManager.default.fileExists(atPath: pch.output) {
                 group.addTask {
                     try? FileManager.default.createDirectory(atPath: URL(fileURLWithPath: pch.output).deletingLastPathComponent().path,
                                                              withIntermediateDirectories: true)
@@ -67,6 +84,6 @@ extension BuildDriver {
                 }
             }
         }
-        _ = await identification?.value
+        _ = await shared.identification?.value
     }
 }
