@@ -86,11 +86,16 @@ enum PlanText {
         for job in plan.jobs {
             lines.append(job.argv.isEmpty
                 ? "# \(job.summary) (in-process)\(job.outputs.isEmpty ? "" : " -> " + job.outputs.joined(separator: " "))"
-                : "(cd \(Terminal.quote(job.workingDirectory ?? ".")) && \(job.argv.map(Terminal.quote).joined(separator: " ")))")
+                : "(cd \(Terminal.quote(job.workingDirectory ?? ".")) && \(Self.assignments(job.environment))\(job.argv.map(Terminal.quote).joined(separator: " ")))")
         }
         for pch in plan.precompiledHeadersToBuild {
-            lines.append("# afterwards, in the background, for later builds: \(pch.argv.map(Terminal.quote).joined(separator: " "))")
+            lines.append("# afterwards, in the background, for later builds: \(assignments(pch.environment))\(pch.argv.map(Terminal.quote).joined(separator: " "))")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `NAME=value ` for each variable a command gets added, as a shell would take them.
+    static func assignments(_ environment: [String: String]?) -> String {
+        (environment ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\(Terminal.quote($0.value)) " }.joined()
     }
 }

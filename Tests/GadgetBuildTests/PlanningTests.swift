@@ -128,3 +128,26 @@ import Testing
         }
     }
 }
+
+/// The environment gadgetc gives the host's clang: huge-page malloc, the user's own tunables kept.
+@Suite struct ClangEnvironmentTests {
+    @Test func addsTheHugePageTunableToWhatTheUserSet() {
+        #expect(ClangEnvironment.additions(to: [:]) == ["GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"])
+        #expect(ClangEnvironment.additions(to: ["GLIBC_TUNABLES": "glibc.malloc.arena_max=2"])
+                == ["GLIBC_TUNABLES": "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"])
+        #expect(ClangEnvironment.additions(to: ["GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"]).isEmpty, "the user's choice stands")
+    }
+
+    @Test func nativeCompilesAndPCHsGetItContainerCompilesDoNot() async throws {
+        let report = await HostProbe(host: FakeHost.debian(), cache: nil).run()
+        let environment = ClangEnvironment.additions(to: [:])
+        var gadget = GadgetFolder(root: URL(fileURLWithPath: "/g/trace"), ebpfSources: ["program.bpf.c"])
+        gadget.sourcesStartingWithVmlinux = ["program.bpf.c"]
+        let plan = try BuildPlanner(probe: report, cache: CacheLocation(root: URL(fileURLWithPath: "/cache")), clangEnvironment: environment)
+            .plan(BuildRequest(gadgetFolder: "/g/trace", architectures: [.amd64]), gadget: gadget,
+                  workDirectory: URL(fileURLWithPath: "/w"), keepsWorkDirectory: false)
+        #expect(plan.jobs(.compile).allSatisfy { $0.environment == environment })
+        #expect(plan.precompiledHeadersToBuild.allSatisfy { $0.environment == environment })
+        #expect(!plan.precompiledHeadersToBuild.isEmpty)
+    }
+}

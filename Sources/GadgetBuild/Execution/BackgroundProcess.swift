@@ -7,7 +7,7 @@ enum BackgroundProcess {
     static let spawnSetSID: Int16 = 0x80
 
     @discardableResult
-    static func start(_ argv: [String]) -> pid_t? {
+    static func start(_ argv: [String], environment additions: [String: String] = [:]) -> pid_t? {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -20,8 +20,12 @@ enum BackgroundProcess {
         }
         var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
+        var variables = ProcessInfo.processInfo.environment
+        variables.merge(additions) { $1 }
+        var cEnvironment: [UnsafeMutablePointer<CChar>?] = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { cEnvironment.forEach { free($0) } }
         var pid: pid_t = 0
-        guard posix_spawn(&pid, argv[0], &actions, &attributes, &cArguments, environ) == 0 else { return nil }
+        guard posix_spawn(&pid, argv[0], &actions, &attributes, &cArguments, &cEnvironment) == 0 else { return nil }
         let child = pid
         Thread.detachNewThread {
             var status: Int32 = 0
@@ -74,6 +78,6 @@ public actor PrecompiledHeaderBuilds {
         guard descriptor >= 0 else { return false }  // another process is building it
         close(descriptor)
         // clang writes its output through a temporary file and renames it, so a reader never sees half a PCH.
-        return BackgroundProcess.start(pch.argv) != nil
+        return BackgroundProcess.start(pch.argv, environment: pch.environment ?? [:]) != nil
     }
 }

@@ -76,7 +76,7 @@ extension BuildDriver {
                         observer.jobStarted(job)
                         PhaseTrace.mark("[\(pch.arch)] precompile vmlinux.h: clang started")
                         let start = ContinuousClock.now
-                        let result = try await runner.run(pch.argv, workingDirectory: nil)
+                        let result = try await runner.run(pch.argv, workingDirectory: nil, environment: pch.environment ?? [:])
                         PhaseTrace.mark("[\(pch.arch)] precompile vmlinux.h: clang finished")
                         observer.jobFinished(job, milliseconds: (ContinuousClock.now - start).milliseconds)
                         return result

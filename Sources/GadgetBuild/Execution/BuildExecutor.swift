@@ -156,12 +156,12 @@ public struct BuildExecutor: Sendable {
                         observer.jobStarted(job)
                         PhaseTrace.mark("\(job.summary): clang started")
                         let start = ContinuousClock.now
-                        var result = try await runner.run(job.argv, workingDirectory: job.workingDirectory)
+                        var result = try await runner.run(job.argv, workingDirectory: job.workingDirectory, environment: job.environment ?? [:])
                         if !result.succeeded, let retry = job.withoutPrecompiledHeader, result.standardError.contains(".pch") {
                             // The PCH went away (pruned) or no longer matches: the plain compile is always right.
                             let reason = result.standardError.split(separator: "\n").first.map(String.init) ?? ""
                             observer.note("[\(job.arch?.rawValue ?? "")] the precompiled vmlinux.h could not be used (\(reason)); compiled without it")
-                            result = try await runner.run(retry.argv, workingDirectory: job.workingDirectory)
+                            result = try await runner.run(retry.argv, workingDirectory: job.workingDirectory, environment: job.environment ?? [:])
                         }
                         observer.jobFinished(job, milliseconds: (ContinuousClock.now - start).milliseconds)
                         PhaseTrace.mark("\(job.summary): clang finished")

@@ -19,6 +19,15 @@ public struct ProcessResult: Sendable, Equatable {
 /// polling wait) and collects their output.
 public protocol CommandRunning: Sendable {
     func run(_ argv: [String], workingDirectory: String?) async throws -> ProcessResult
+    /// The same, with `environment` added to the inherited one.
+    func run(_ argv: [String], workingDirectory: String?, environment: [String: String]) async throws -> ProcessResult
+}
+
+extension CommandRunning {
+    /// Runners that pass no environment (the builder container's) run the command as it is.
+    public func run(_ argv: [String], workingDirectory: String?, environment: [String: String]) async throws -> ProcessResult {
+        try await run(argv, workingDirectory: workingDirectory)
+    }
 }
 
 public struct ProcessRunner: CommandRunning {
@@ -28,11 +37,16 @@ public struct ProcessRunner: CommandRunning {
     public init() {}
 
     public func run(_ argv: [String], workingDirectory: String? = nil) async throws -> ProcessResult {
+        try await run(argv, workingDirectory: workingDirectory, environment: [:])
+    }
+
+    public func run(_ argv: [String], workingDirectory: String?, environment: [String: String]) async throws -> ProcessResult {
         precondition(!argv.isEmpty, "an argv needs at least the executable")
         do {
             let result = try await Subprocess.run(
                 argv[0].contains("/") ? .path(FilePath(argv[0])) : .name(argv[0]),
                 arguments: Arguments(Array(argv.dropFirst())),
+                environment: environment.isEmpty ? .inherit : .inherit.updating(Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(stringLiteral: $0.key), Optional($0.value)) })),
                 workingDirectory: workingDirectory.map { FilePath($0) },
                 output: .string(limit: Self.outputLimit),
                 error: .string(limit: Self.outputLimit)

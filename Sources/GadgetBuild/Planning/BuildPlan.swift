@@ -36,11 +36,15 @@ public struct BuildPlanner: Sendable {
     let cache: CacheLocation?
     /// Whether a PCH file exists (asked of the file system by the caller, a fake in tests).
     let precompiledHeaderExists: @Sendable (String) -> Bool
+    /// Added to the environment of the host's clang (`ClangEnvironment.additions`).
+    let clangEnvironment: [String: String]
 
-    public init(probe: ProbeReport, cache: CacheLocation? = nil, precompiledHeaderExists: @escaping @Sendable (String) -> Bool = { _ in false }) {
+    public init(probe: ProbeReport, cache: CacheLocation? = nil, precompiledHeaderExists: @escaping @Sendable (String) -> Bool = { _ in false },
+                clangEnvironment: [String: String] = [:]) {
         self.probe = probe
         self.cache = cache
         self.precompiledHeaderExists = precompiledHeaderExists
+        self.clangEnvironment = clangEnvironment
     }
 
     public func plan(_ request: BuildRequest, gadget: GadgetFolder, workDirectory: URL, keepsWorkDirectory: Bool) throws -> BuildPlan {
@@ -88,6 +92,10 @@ public struct BuildPlanner: Sendable {
         }
         let pch = cache.flatMap { cache in
             vmlinux.flatMap { PrecompiledHeader.plan(compiler: compiler, arch: arch, vmlinux: $0, layout: layout, cache: cache) }
+        }.map { pch in
+            var pch = pch
+            pch.environment = clangEnvironment.isEmpty ? nil : clangEnvironment
+            return pch
         }
         let pchReady = pch.map { precompiledHeaderExists($0.output) } ?? false
         if let pch, !pchReady, !gadget.sourcesStartingWithVmlinux.isEmpty { pchs.append(pch) }
@@ -103,7 +111,9 @@ public struct BuildPlanner: Sendable {
                 // The depfile lists every file the compile read: the cache's key covers them all.
                 argv.insert(contentsOf: ["-MD", "-MF", output + ".d"], at: argv.count - 2)
             }
-            jobs.append(Job(kind: .compile, arch: arch, argv: argv, workingDirectory: gadget.root.path, inputs: [source], outputs: [output]))
+            var job = Job(kind: .compile, arch: arch, argv: argv, workingDirectory: gadget.root.path, inputs: [source], outputs: [output])
+            job.environment = clangEnvironment.isEmpty ? nil : clangEnvironment
+            jobs.append(job)
             objects.append(output)
         }
         return objects

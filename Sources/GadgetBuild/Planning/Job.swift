@@ -30,6 +30,8 @@ public struct Job: Codable, Hashable, Sendable {
     public var toolchain: ToolchainDecision.Toolchain
     /// For container jobs: container folder → host folder, to read what the job wrote.
     public var mounts: [String: String]
+    /// Variables added to gadgetc's environment for the command (host clang: `ClangEnvironment`).
+    public var environment: [String: String]?
 
     public init(kind: Kind, arch: Architecture?, argv: [String] = [], workingDirectory: String? = nil, inputs: [String], outputs: [String],
                 toolchain: ToolchainDecision.Toolchain = .native, mounts: [String: String] = [:]) {

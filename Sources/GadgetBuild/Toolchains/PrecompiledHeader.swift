@@ -13,6 +13,8 @@ public struct PrecompiledHeader: Codable, Hashable, Sendable {
     public var output: String
     /// The command that builds it.
     public var argv: [String]
+    /// Added to gadgetc's environment for that command.
+    public var environment: [String: String]?
 
     /// Plans the PCH for `arch`, or nil when vmlinux.h is not a file on disk yet.
     public static func plan(compiler: ClangCompiler, arch: Architecture, vmlinux: VmlinuxSource, layout: IncludeLayout, cache: CacheLocation) -> PrecompiledHeader? {
