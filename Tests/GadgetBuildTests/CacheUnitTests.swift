@@ -59,6 +59,21 @@ import Testing
         #expect(store.get(new) == .hit(Data(repeating: 2, count: 4000)))
     }
 
+    @Test func staleLocksAndTemporariesGoFirst() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("gadgetc-locks-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let pch = root.appendingPathComponent("pch")
+        try FileManager.default.createDirectory(at: pch, withIntermediateDirectories: true)
+        let (oldLock, newLock, kept) = (pch.appendingPathComponent("a-amd64.pch.lock"), pch.appendingPathComponent("b-amd64.pch.lock"),
+                                        pch.appendingPathComponent("a-amd64.pch"))
+        for url in [oldLock, newLock, kept] { try Data("x".utf8).write(to: url) }
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: oldLock.path)
+        let result = try CacheMaintenance(location: CacheLocation(root: root)).prune(maxBytes: 1 << 30)
+        #expect(result.removedFiles == 1)
+        #expect(!FileManager.default.fileExists(atPath: oldLock.path), "a lock older than a PCH build can take is stale")
+        #expect(FileManager.default.fileExists(atPath: newLock.path) && FileManager.default.fileExists(atPath: kept.path))
+    }
+
     @Test func aCorruptObjectIsReportedAndRemoved() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("gadgetc-corrupt-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }

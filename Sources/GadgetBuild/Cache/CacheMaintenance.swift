@@ -40,8 +40,8 @@ public struct CacheMaintenance: Sendable {
         public var remainingBytes: Int64
     }
 
-    /// Removes stale temporary files, then the least recently used objects, PCHs and records until the
-    /// cache fits `maxBytes`. Builds running meanwhile stay correct: a record whose object is gone is a miss.
+    /// Removes stale temporary files and PCH locks, then the least recently used objects, PCHs and
+    /// records until the cache fits `maxBytes`. Builds running meanwhile stay correct: a record whose object is gone is a miss.
     @discardableResult
     public func prune(maxBytes: Int64 = defaultMaxBytes) throws -> PruneResult {
         var all = Self.parts.flatMap { entries(under: location.folder($0)) }
@@ -49,7 +49,11 @@ public struct CacheMaintenance: Sendable {
         var removedBytes: Int64 = 0
         let now = Date()
         all.removeAll { entry in
-            guard entry.url.lastPathComponent.contains(".tmp-"), now.timeIntervalSince(entry.modified) > Self.staleTemporaryAge else { return false }
+            let age = now.timeIntervalSince(entry.modified)
+            // A PCH's lock outlives the background clang that built it (nothing waits to remove it).
+            let stale = entry.url.lastPathComponent.contains(".tmp-") ? age > Self.staleTemporaryAge
+                : entry.url.pathExtension == "lock" && age > PrecompiledHeaderBuilds.staleLockAge
+            guard stale else { return false }
             if (try? FileManager.default.removeItem(at: entry.url)) != nil { removed += 1; removedBytes += entry.size }
             return true
         }
