@@ -8,6 +8,7 @@ final class RecordingObserver: BuildObserver, @unchecked Sendable {
     private(set) var compiled: [String] = []
     private(set) var cached: [String] = []
     private(set) var notes: [String] = []
+    private(set) var diagnosticsShown: [String] = []
     /// The whole build was skipped: its record said nothing changed.
     var upToDate: Bool { notes.contains { $0.hasSuffix(": up to date") } }
     /// Nothing was compiled: every compile came from the cache, or the build was up to date.
@@ -20,7 +21,7 @@ final class RecordingObserver: BuildObserver, @unchecked Sendable {
     func jobCached(_ job: Job) {
         if job.kind == .compile { lock.withLock { cached.append(job.summary) } }
     }
-    func diagnostics(_ job: Job, text: String) {}
+    func diagnostics(_ job: Job, text: String) { lock.withLock { diagnosticsShown.append(text) } }
     func note(_ text: String) { lock.withLock { notes.append(text) } }
 }
 

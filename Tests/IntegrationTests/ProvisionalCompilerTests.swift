@@ -56,4 +56,23 @@ import Testing
         let (again, _) = try await build(box, path: "\(bin.path):/usr/bin:/bin")
         #expect(!again.notes.contains { $0.contains("planning again") })
     }
+
+    @Test func aNameThatIsNoClangIsPassedOverWithoutItsErrors() async throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.clang16) else {
+            print("NOTE: skipped: needs \(Self.clang16)")
+            return
+        }
+        let box = try CacheTests.Sandbox()
+        defer { try? FileManager.default.removeItem(at: box.root) }
+        // Nearest the builder's 18 by name, but not a clang at all: every run fails.
+        let bin = box.root.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let fake = bin.appendingPathComponent("clang-17")
+        try "#!/bin/sh\necho 'error: not a clang' >&2\nexit 1\n".write(to: fake, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fake.path)
+        let (observer, outcome) = try await build(box, path: "\(bin.path):/usr/bin:/bin")
+        #expect(observer.notes.contains { $0.contains("clang-17 is not a clang") && $0.contains("planning again") })
+        #expect(!observer.diagnosticsShown.contains { $0.contains("not a clang") }, "the wrong compiler's messages are not shown")
+        #expect(outcome.compiler?.path == Self.clang16)
+    }
 }

@@ -139,7 +139,10 @@ public struct BuildDriver: Sendable {
                 : "\(decision.arch) native"
         }.joined(separator: ", ") + (plan.compiler.map { "; clang \($0.version) at \($0.path), \(plan.compilerReason)" } ?? ""))
         defer { if !plan.keepsWorkDirectory { try? FileManager.default.removeItem(atPath: plan.workDirectory) } }
-        let executor = BuildExecutor(runner: runner, observer: observer, slots: slots, cache: buildCache, precompiledHeaders: precompiledHeaders)
+        var executor = BuildExecutor(runner: runner, observer: observer, slots: slots, cache: buildCache, precompiledHeaders: precompiledHeaders)
+        if let identification, let compiler = plan.compiler {
+            executor.beforeReportingCompiles = { [self] in try await confirmCompiler(compiler, identification) }
+        }
         let outputs: [ArchitectureOutput]
         do {
             if let settings = plan.container {

@@ -22,6 +22,9 @@ public struct BuildExecutor: Sendable {
     let cache: BuildCache?
     /// Starts missing precompiled headers for later builds; nil never does.
     let precompiledHeaders: PrecompiledHeaderBuilds?
+    /// Runs once the compiles are over, before their messages are shown: a compiler taken by its name
+    /// is confirmed there, so that a wrong one's errors are not shown before the build plans again.
+    var beforeReportingCompiles: (@Sendable () async throws -> Void)?
 
     public init(runner: CommandRunning = ProcessRunner(), observer: BuildObserver = SilentObserver(),
                 slots: JobSlots = JobSlots(ProcessInfo.processInfo.activeProcessorCount), cache: BuildCache? = nil,
@@ -66,6 +69,7 @@ public struct BuildExecutor: Sendable {
             while let (index, pipeline) = try await group.next() { pipelines[index] = pipeline }
             return pipelines.compactMap { $0 }
         }
+        try await beforeReportingCompiles?()
         // Compiler messages first, each distinct one once, and a compile failure before any later step's.
         try reportCompiles(pipelines.flatMap(\.compiles))
         if let precompiledHeaders {
