@@ -37,16 +37,22 @@ import Testing
         #expect(rewritten.compiled.isEmpty && rewritten.cached.count == 1)
     }
 
-    @Test func misleadingNameIsCaughtAndPlannedAgain() async throws {
+    /// A sandbox with a `bin` folder to put first on PATH, or nil (with a note) without clang 16.
+    func sandboxWithBin() throws -> (CacheTests.Sandbox, URL)? {
         guard FileManager.default.isExecutableFile(atPath: Self.clang16) else {
             print("NOTE: skipped: needs \(Self.clang16)")
-            return
+            return nil
         }
         let box = try CacheTests.Sandbox()
-        defer { try? FileManager.default.removeItem(at: box.root) }
-        // A clang 16 whose name says 18, alone on PATH (the other clang-16 paths share its real path).
         let bin = box.root.appendingPathComponent("bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        return (box, bin)
+    }
+
+    @Test func misleadingNameIsCaughtAndPlannedAgain() async throws {
+        guard let (box, bin) = try sandboxWithBin() else { return }
+        defer { try? FileManager.default.removeItem(at: box.root) }
+        // A clang 16 whose name says 18, alone on PATH (the other clang-16 paths share its real path).
         try FileManager.default.createSymbolicLink(atPath: bin.appendingPathComponent("clang-18").path, withDestinationPath: Self.clang16)
         let (observer, outcome) = try await build(box, path: "\(bin.path):/usr/bin:/bin")
         #expect(observer.notes.contains { $0.contains("clang-18 is clang 16") && $0.contains("planning again") })
@@ -58,15 +64,9 @@ import Testing
     }
 
     @Test func aNameThatIsNoClangIsPassedOverWithoutItsErrors() async throws {
-        guard FileManager.default.isExecutableFile(atPath: Self.clang16) else {
-            print("NOTE: skipped: needs \(Self.clang16)")
-            return
-        }
-        let box = try CacheTests.Sandbox()
+        guard let (box, bin) = try sandboxWithBin() else { return }
         defer { try? FileManager.default.removeItem(at: box.root) }
         // Nearest the builder's 18 by name, but not a clang at all: every run fails.
-        let bin = box.root.appendingPathComponent("bin")
-        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         let fake = bin.appendingPathComponent("clang-17")
         try "#!/bin/sh\necho 'error: not a clang' >&2\nexit 1\n".write(to: fake, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fake.path)
