@@ -8,9 +8,7 @@ import Testing
     @Test func objectsAreTheSameWithAndWithoutIt() async throws {
         let root = try Fixtures.temporaryDirectory("clang-env")
         defer { try? FileManager.default.removeItem(at: root) }
-        var environment = ProcessInfo.processInfo.environment
-        environment["GADGETC_CACHE_DIR"] = root.appendingPathComponent("cache").path
-        let driver = BuildDriver(host: LiveHost(environment: environment))
+        let driver = BuildDriver(host: Fixtures.host(cache: root.appendingPathComponent("cache")))
         let request = BuildRequest(gadgetFolder: Fixtures.samples.appendingPathComponent("trace_exec").path, architectures: [.amd64],
                                    includeDirectories: [Fixtures.bundledHeaders], useCache: false)
         let (plan, _) = try await driver.plan(request, workDirectory: root.appendingPathComponent("work"))

@@ -81,9 +81,7 @@ import Testing
         let work = try Fixtures.temporaryDirectory("vmlinux")
         defer { try? FileManager.default.removeItem(at: work) }
         // A private cache forces generation from /sys/kernel/btf/vmlinux.
-        var environment = ProcessInfo.processInfo.environment
-        environment["GADGETC_CACHE_DIR"] = work.appendingPathComponent("cache").path
-        let driver = BuildDriver(host: LiveHost(environment: environment))
+        let driver = BuildDriver(host: Fixtures.host(cache: work.appendingPathComponent("cache")))
         let outcome = try await driver.build(BuildRequest(
             gadgetFolder: Fixtures.testdata.appendingPathComponent("needs_vmlinux").path, architectures: [.amd64],
             ociLayout: work.appendingPathComponent("layout").path, verify: Fixtures.isRoot))

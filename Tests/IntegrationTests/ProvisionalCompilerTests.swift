@@ -8,12 +8,10 @@ import Testing
     static let clang16 = "/usr/bin/clang-16"
 
     func build(_ box: CacheTests.Sandbox, path: String? = nil) async throws -> (RecordingObserver, BuildOutcome) {
-        var environment = ProcessInfo.processInfo.environment
-        environment["GADGETC_CACHE_DIR"] = box.cache.path
-        environment.removeValue(forKey: "GADGETC_CLANG")
-        if let path { environment["PATH"] = path }
+        var changes: [String: String?] = ["GADGETC_CLANG": nil]
+        if let path { changes["PATH"] = path }
         let observer = RecordingObserver()
-        let outcome = try await BuildDriver(host: LiveHost(environment: environment), observer: observer)
+        let outcome = try await BuildDriver(host: Fixtures.host(cache: box.cache, changing: changes), observer: observer)
             .build(BuildRequest(gadgetFolder: box.gadget.path, architectures: [.amd64], ociLayout: box.layout.path))
         return (observer, outcome)
     }

@@ -32,6 +32,14 @@ enum Fixtures {
 
     static var isRoot: Bool { geteuid() == 0 }
 
+    /// This host, with a private cache folder and, optionally, variables changed (nil removes one).
+    static func host(cache: URL, changing variables: [String: String?] = [:]) -> LiveHost {
+        var environment = ProcessInfo.processInfo.environment
+        environment["GADGETC_CACHE_DIR"] = cache.path
+        for (name, value) in variables { environment[name] = value }
+        return LiveHost(environment: environment)
+    }
+
     static func temporaryDirectory(_ label: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("gadgetc-it-\(label)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
