@@ -97,12 +97,6 @@ public struct BuildRecord: Codable, Sendable {
         return paths.filter { !$0.isEmpty }
     }
 
-    static func fingerprints(_ paths: [String]) -> [String: String] {
-        var fingerprints: [String: String] = [:]
-        for path in paths { fingerprints[path] = FileFingerprint(path: path)?.description ?? "absent" }
-        return fingerprints
-    }
-
     /// Whether every recorded file and folder is as it was.
     var isCurrent: Bool { Self.unchanged(fingerprints) }
 
