@@ -78,14 +78,7 @@ public final class BuildCache: @unchecked Sendable {
     }
 
     /// Remembers a finished compile: hashes every file the depfile lists and stores the object.
-    public func storeCompile(key: String, dependencies: [String], objectPath: String) throws {
-        guard let object = FileManager.default.contents(atPath: objectPath) else {
-            throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: objectPath])
-        }
-        try storeCompile(key: key, dependencies: dependencies, object: object)
-    }
-
-    func storeCompile(key: String, dependencies: [String], object: Data) throws {
+    public func storeCompile(key: String, dependencies: [String], object: Data) throws {
         // The previous record of the same command knows most digests already (after an edit, every file
         // but the edited one): reuse those whose fingerprint did not move instead of re-hashing
         // vmlinux.h and the PCH (17 MB together) on every edit.
