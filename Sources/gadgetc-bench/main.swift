@@ -6,7 +6,7 @@ import GadgetBuild
 struct Options {
     var gadgetc: String?
     var samples: String?
-    var runs = 7
+    var runs = 9
     var includes: [String] = []
     var gadget: String?
     var json = false
@@ -18,7 +18,7 @@ struct Options {
 
       --gadgetc PATH   gadgetc binary to measure (default: next to this executable, else <repo>/.build/release/gadgetc)
       --samples DIR    folder of gadget folders (default: <repo>/bpf/gadgets, found from this executable or the current folder)
-      --runs N         timed runs per side and scenario (default 7)
+      --runs N         timed runs per side and scenario (default 9)
       --include DIR    -I for gadgetc, repeatable (default: <repo>/bpf/include, gadgetc's own gadget headers)
       --gadget NAME    the sample used by the single-gadget scenarios (default: trace_exec, else the first)
       --vmlinux both   give both arches a vmlinux.h, as ig's builder does (default); arm64's is a stand-in
