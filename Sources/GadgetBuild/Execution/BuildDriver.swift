@@ -156,7 +156,7 @@ public struct BuildDriver: Sendable {
             throw error
         }
         if let identified = try await confirmCompiler(plan.compiler, identification) {
-            Self.adopt(identified, plan: &plan, report: &report)
+            Self.adopt(identified, plan: &plan, report: &report, request: request, gadget: gadget)
         }
         PhaseTrace.mark("\(gadget.name): objects linked and checked")
         if buildCache != nil { CacheMaintenance(location: cache).pruneIfDue() }
@@ -228,22 +228,20 @@ public struct BuildDriver: Sendable {
     }
 
     /// Puts the identified compiler where the provisional one was (the outcome and the build record
-    /// show it), and its full version into the reasons that named it by its major version.
-    static func adopt(_ identified: ClangCompiler, plan: inout BuildPlan, report: inout ProbeReport) {
+    /// show it); the decisions and the plan's toolchains, whose reasons name its version, are derived
+    /// again from the report as the probe and the planner make them.
+    static func adopt(_ identified: ClangCompiler, plan: inout BuildPlan, report: inout ProbeReport,
+                      request: BuildRequest, gadget: GadgetFolder) {
         plan.compiler = identified
         report.chosenCompiler = identified
         report.compilers = report.compilers.map { $0.path == identified.path ? identified : $0 }
-        func named(_ decisions: [ToolchainDecision]) -> [ToolchainDecision] {
-            decisions.map { decision in
-                var decision = decision
-                decision.reasons = decision.reasons.map {
-                    $0.replacingOccurrences(of: "clang \(identified.major) at \(identified.path)", with: "clang \(identified.version) at \(identified.path)")
-                }
-                return decision
-            }
+        report.capabilities = report.capabilities.map { capability in
+            var capability = capability
+            if capability.path == identified.path { capability.version = identified.version }
+            return capability
         }
-        report.decisions = named(report.decisions)
-        plan.toolchains = named(plan.toolchains)
+        report.decisions = Architecture.allCases.map { HostProbe.decide($0, report: report) }
+        if let toolchains = try? BuildPlanner(probe: report).selectToolchains(request, gadget: gadget) { plan.toolchains = toolchains }
     }
 
     /// Waits for a provisional compiler's identification: the identified compiler when it is the one its

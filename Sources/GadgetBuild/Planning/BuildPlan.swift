@@ -21,7 +21,7 @@ public struct BuildPlan: Codable, Sendable {
     /// The linked object of each arch: what gets packaged.
     public var programs: [String: String]
     /// Precompiled headers this build could have used but that do not exist yet: built in the
-    /// background after the compiles, for the next build (building one first would make this build slower).
+    /// background once the build is over, for the next build (building one first would make this build slower).
     public var precompiledHeadersToBuild: [PrecompiledHeader] = []
     /// The probe's warnings: things that may make a compile fail.
     public var warnings: [String] = []

@@ -127,7 +127,7 @@ public struct HostProbe: Sendable {
         if let bundle = bundledDirectory(), host.fileExists("\(bundle)/compat/bpf/bpf_tracing.h") {
             report.bundledCompatDirectory = "\(bundle)/compat"
         }
-        report.decisions = Architecture.allCases.map { decide($0, report: report) }
+        report.decisions = Architecture.allCases.map { Self.decide($0, report: report) }
         let elapsed = ContinuousClock.now - start
         report.elapsedMilliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
         return report
@@ -135,7 +135,7 @@ public struct HostProbe: Sendable {
 
     /// auto's choice for one arch, before knowing the gadget: native when every required capability
     /// is there, else the builder container when an engine answers.
-    func decide(_ arch: Architecture, report: ProbeReport) -> ToolchainDecision {
+    static func decide(_ arch: Architecture, report: ProbeReport) -> ToolchainDecision {
         let missing = report.missingRequirements
         guard missing.isEmpty, let clang = report.chosenCompiler else {
             if let engine = report.capability("container engine"), engine.found {
