@@ -94,6 +94,7 @@ struct Watch: AsyncParsableCommand {
 
     /// A change inside the gadget folder that a build could read (not an editor's swap or backup file).
     static func isGadgetFile(_ path: String, in folder: String) -> Bool {
+        if path == folder { return true }  // the folder itself was removed, moved or made again
         guard path.hasPrefix(folder + "/") else { return false }
         let name = URL(fileURLWithPath: path).lastPathComponent
         return !name.hasPrefix(".") && !name.hasSuffix("~") && !name.hasSuffix(".swp") && !name.hasPrefix("#")

@@ -25,6 +25,31 @@ import Testing
                                             "-I", "/opt/gadgetc/bpf/include", "-o", "o"])
     }
 
+    @Test func debugPathsAreTheBuildersOnes() {
+        let extended = IncludeLayout(multiarchDirectory: "/usr/include/x86_64-linux-gnu", gadgetHeadersRoot: "/opt/gadgetc/bpf/include",
+                                     libbpfCompatDirectory: "/opt/gadgetc/bpf/compat", userDirectories: [])
+        #expect(BuildPlanner.debugPathMaps(gadgetFolder: "/home/me/src/trace", arch: .arm64, vmlinuxDirectory: "/cache/vmlinux/arm64", layout: extended) == [
+            "-ffile-prefix-map=/home/me/src/trace=/work",
+            "-ffile-prefix-map=/opt/gadgetc/bpf/include=/usr/include",
+            "-ffile-prefix-map=/opt/gadgetc/bpf/compat=/usr/include",
+            "-ffile-prefix-map=/cache/vmlinux/arm64=/usr/include/gadget/arm64",
+        ])
+        // Already the builder's folders, or a folder the flag cannot name: nothing to map.
+        #expect(BuildPlanner.debugPathMaps(gadgetFolder: "/work", arch: .amd64, vmlinuxDirectory: "/usr/include/gadget/amd64", layout: layout) == [])
+        #expect(BuildPlanner.debugPathMaps(gadgetFolder: "/src/a=b", arch: .amd64, vmlinuxDirectory: nil, layout: layout) == [])
+    }
+
+    @Test func aPCHCompileHasACheckOnAnEmptyFile() {
+        let job = Job(kind: .compile, arch: .amd64, argv: ["clang", "-target", "bpf", "-g", "-c", "program.bpf.c", "-I", "/v/",
+                                                           "-include-pch", "/c/v.pch", "-fpch-validate-input-files-content",
+                                                           "-MD", "-MF", "/w/a.o.d", "-o", "/w/a.o"],
+                      inputs: ["program.bpf.c"], outputs: ["/w/a.o"])
+        #expect(job.precompiledHeader == "/c/v.pch")
+        #expect(job.precompiledHeaderCheck == ["clang", "-target", "bpf", "-g", "-fsyntax-only", "-x", "c", "/dev/null", "-I", "/v/",
+                                               "-include-pch", "/c/v.pch", "-fpch-validate-input-files-content"])
+        #expect(job.withoutPrecompiledHeader?.precompiledHeaderCheck == nil)
+    }
+
     func folder(sources: [String]) -> GadgetFolder {
         GadgetFolder(root: URL(fileURLWithPath: "/g/trace"), ebpfSources: sources)
     }

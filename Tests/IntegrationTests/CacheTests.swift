@@ -55,9 +55,11 @@ final class RecordingObserver: BuildObserver, @unchecked Sendable {
             Thread.sleep(forTimeInterval: 0.02)
         }
 
-        func build(clang: String? = nil, include: [String] = [], arch: [Architecture] = [.amd64], outputDirectory: String? = nil, useCache: Bool = true) async throws -> RecordingObserver {
+        func build(clang: String? = nil, include: [String] = [], arch: [Architecture] = [.amd64], outputDirectory: String? = nil, useCache: Bool = true,
+                   sourceDateEpoch: String? = nil) async throws -> RecordingObserver {
             var environment = ProcessInfo.processInfo.environment
             environment["GADGETC_CACHE_DIR"] = cache.path
+            if let sourceDateEpoch { environment["SOURCE_DATE_EPOCH"] = sourceDateEpoch }
             if let clang { environment["GADGETC_CLANG"] = clang }
             let observer = RecordingObserver()
             _ = try await BuildDriver(host: LiveHost(environment: environment), observer: observer)

@@ -36,6 +36,48 @@ import Testing
     }
 }
 
+/// F20 of the reliability review: a gadget folder deleted and made again is watched again.
+@Suite struct WatchRecreatedFolderTests {
+    @Test func aRecreatedFolderIsWatchedAgain() async throws {
+        let root = try Fixtures.temporaryDirectory("watch-recreate")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let gadget = root.appendingPathComponent("watched")
+        let copy = root.appendingPathComponent("copy")
+        try FileManager.default.copyItem(at: Fixtures.samples.appendingPathComponent("trace_signal"), to: gadget)
+        try FileManager.default.copyItem(at: gadget, to: copy)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Fixtures.gadgetc)
+        process.arguments = ["watch", gadget.path, "-I", Fixtures.bundledHeaders, "--arch", "amd64", "--oci-layout", root.appendingPathComponent("layout").path]
+        process.environment = ProcessInfo.processInfo.environment.merging(["GADGETC_CACHE_DIR": root.appendingPathComponent("cache").path]) { $1 }
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let lines = LineCollector(output.fileHandleForReading)
+        let errorLines = LineCollector(errors.fileHandleForReading)
+        #expect(await lines.wait { $0.count >= 1 }, "first build")
+
+        // rm -rf DIR; cp -r copy DIR — the build in between fails or succeeds, and watching goes on.
+        try FileManager.default.removeItem(at: gadget)
+        try await Task.sleep(for: .milliseconds(300))
+        try FileManager.default.copyItem(at: copy, to: gadget)
+        try await Task.sleep(for: .milliseconds(1500))
+        let before = lines.snapshot.count
+        let source = gadget.appendingPathComponent("program.bpf.c")
+        try (try String(contentsOf: source, encoding: .utf8) + "\n// after the folder came back\n").write(to: source, atomically: true, encoding: .utf8)
+        #expect(await lines.wait { $0.count > before }, "an edit in the recreated folder rebuilt it: \(errorLines.snapshot)")
+        try (try String(contentsOf: gadget.appendingPathComponent("gadget.yaml"), encoding: .utf8) + "\n# edited\n")
+            .write(to: gadget.appendingPathComponent("gadget.yaml"), atomically: true, encoding: .utf8)
+        let afterSource = lines.snapshot.count
+        #expect(await lines.wait { $0.count > afterSource }, "a gadget.yaml edit rebuilt it too")
+
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+    }
+}
+
 /// Collects a pipe's lines as they arrive.
 final class LineCollector: @unchecked Sendable {
     private let lock = NSLock()

@@ -30,8 +30,8 @@ public final class BuildCache: @unchecked Sendable {
     /// Digests computed by this process, by path, with the fingerprint the file had: the compiles of a
     /// run share vmlinux.h and the PCH (17 MB), which would otherwise be hashed once per compile.
     private var digests: [String: (fingerprint: String, digest: String)] = [:]
-    /// Observer for "entry was corrupt" notes.
-    var onCorruption: (@Sendable (String) -> Void)?
+    /// Observer for notes: an entry was corrupt, a compile could not be cached.
+    var onNote: (@Sendable (String) -> Void)?
 
     public init(location: CacheLocation) throws {
         self.location = location
@@ -66,7 +66,8 @@ public final class BuildCache: @unchecked Sendable {
         var refreshed = record
         var moved = false
         for (index, dependency) in record.dependencies.enumerated() {
-            guard let fingerprint = FileFingerprint(path: dependency.path)?.description else { return nil }
+            guard let current = FileFingerprint(path: dependency.path), current.isRegularFile else { return nil }
+            let fingerprint = current.description
             if fingerprint == dependency.fingerprint { continue }
             guard let digest = try? digest(of: dependency.path, fingerprint: fingerprint), digest == dependency.digest else { return nil }
             refreshed.dependencies[index].fingerprint = fingerprint  // touched but same content
@@ -77,8 +78,13 @@ public final class BuildCache: @unchecked Sendable {
         return (object, record.dependencies.map(\.path))
     }
 
-    /// Remembers a finished compile: hashes every file the depfile lists and stores the object.
-    public func storeCompile(key: String, dependencies: [String], object: Data) throws {
+    /// Remembers a finished compile that started at `compileStarted` (`FileClock.coarseNow()`): hashes
+    /// every file the depfile lists and stores the object. Nothing is stored when an input is not a
+    /// regular file, or may have changed after clang read it (modified at or after the compile's start,
+    /// or while it was hashed): the digest would vouch for bytes the object was not built from (ccache's
+    /// "too new" rule). Returns why it refused, or nil when it stored the entry.
+    @discardableResult
+    public func storeCompile(key: String, dependencies: [String], object: Data, compileStarted: Int64) throws -> String? {
         // The previous record of the same command knows most digests already (after an edit, every file
         // but the edited one): reuse those whose fingerprint did not move instead of re-hashing
         // vmlinux.h and the PCH (17 MB together) on every edit.
@@ -88,22 +94,31 @@ public final class BuildCache: @unchecked Sendable {
         for dependency in previous?.dependencies ?? [] { known[dependency.path] = dependency }
         var entries: [CompileRecord.Dependency] = []
         for path in dependencies {
-            // Fingerprint before hashing: if the file changes in between, the next lookup re-hashes it.
-            guard let fingerprint = FileFingerprint(path: path)?.description else { return }
+            guard let before = FileFingerprint(path: path) else { return "\(path) is gone" }
+            guard before.isRegularFile else { return "\(path) is not a regular file" }
+            guard before.modifiedNanoseconds < compileStarted else { return "\(path) changed while it was compiled" }
+            let fingerprint = before.description
             if let old = known[path], old.fingerprint == fingerprint {
                 entries.append(old)
-            } else {
-                entries.append(.init(path: path, fingerprint: fingerprint, digest: try digest(of: path, fingerprint: fingerprint)))
+                continue
             }
+            let digest = try digest(of: path, fingerprint: fingerprint)
+            guard FileFingerprint(path: path)?.description == fingerprint else { return "\(path) changed while it was hashed" }
+            entries.append(.init(path: path, fingerprint: fingerprint, digest: digest))
         }
         try write(CompileRecord(dependencies: entries, object: try objects.put(object)), key: key)
+        return nil
     }
 
     /// `storeCompile` off the build's critical path: the object is read now (its work folder may go
     /// away), hashed and written by a task that `finishWrites()` waits for.
-    public func storeCompileInBackground(key: String, dependencies: [String], objectPath: String) {
+    public func storeCompileInBackground(key: String, dependencies: [String], objectPath: String, compileStarted: Int64) {
         guard let object = FileManager.default.contents(atPath: objectPath) else { return }
-        let write = Task { _ = try? self.storeCompile(key: key, dependencies: dependencies, object: object) }
+        let write = Task {
+            if let refusal = try? self.storeCompile(key: key, dependencies: dependencies, object: object, compileStarted: compileStarted) {
+                self.onNote?("not cached: \(refusal); the next build compiles it again")
+            }
+        }
         lock.withLock { pendingWrites.append(write) }
     }
 
@@ -145,7 +160,7 @@ public final class BuildCache: @unchecked Sendable {
         case .missing: return nil
         case .corrupt:
             let first = lock.withLock { reportedCorruption.insert(digest).inserted }
-            if first { onCorruption?("cache entry \(digest.prefix(12)) did not match its digest; discarded it and rebuilding") }
+            if first { onNote?("cache entry \(digest.prefix(12)) did not match its digest; discarded it and rebuilding") }
             try? FileManager.default.removeItem(at: recordPath(entry))
             return nil
         }

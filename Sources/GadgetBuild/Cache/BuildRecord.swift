@@ -27,7 +27,7 @@ public struct BuildRecord: Codable, Sendable {
             request.tag ?? "", request.outputDirectory.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? "",
             request.ociLayout.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? "",
             "\(request.validateMetadata)", request.container.engineOption ?? "", request.container.image, request.container.pullPolicy.rawValue,
-            "\(geteuid())",
+            "\(geteuid())", request.builderVersion ?? "",
         ] + relevant
         return ContentDigest.hex(fields.joined(separator: "\u{0}"))
     }

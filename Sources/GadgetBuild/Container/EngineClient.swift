@@ -182,9 +182,11 @@ public struct EngineClient: EngineAPI {
             throw EngineError.invalidResponse(operation: operation, reason: "it has no exec Id")
         }
 
+        // A command in the builder is bounded like one on the host (GADGETC_TIMEOUT, else 10 minutes).
+        let bound = ProcessRunner.timeout(environment: ProcessInfo.processInfo.environment)
         let response = try await send(
             .POST, "/exec/\(pathEncoded(execID))/start", json: ["Detach": false, "Tty": false],
-            operation: operation, timeout: .hours(2)
+            operation: operation, timeout: .nanoseconds(bound.components.seconds * 1_000_000_000 + bound.components.attoseconds / 1_000_000_000)
         )
         let startStatus = Int(response.status.code)
         guard startStatus == 200 || startStatus == 101 else {

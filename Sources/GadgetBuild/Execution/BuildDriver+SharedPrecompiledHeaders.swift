@@ -40,9 +40,9 @@ extension BuildDriver {
             let generate = plan.jobs(.generateVmlinux)
             if !generate.isEmpty {
                 for job in generate {
-                    guard let btf = job.inputs.first, let output = job.outputs.first, !FileManager.default.fileExists(atPath: output) else { continue }
+                    guard let btf = job.inputs.first, let output = job.outputs.first, !GeneratedVmlinux.isSealed(output, host: host) else { continue }
                     try? FileManager.default.createDirectory(atPath: URL(fileURLWithPath: output).deletingLastPathComponent().path, withIntermediateDirectories: true)
-                    try? VmlinuxHeader.generate(fromBTF: URL(fileURLWithPath: btf), to: URL(fileURLWithPath: output))
+                    try? GeneratedVmlinux.generate(fromBTF: URL(fileURLWithPath: btf), to: URL(fileURLWithPath: output))
                 }
                 probes = ProbeMemo()
                 guard let replanned = try? await planner().planAndProbe(request, provisionalCompiler: true) else { continue }

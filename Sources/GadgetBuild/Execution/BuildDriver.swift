@@ -15,12 +15,13 @@ public struct BuildDriver: Sendable {
     let runner: CommandRunning
 
     public init(host: HostSystem = LiveHost(), cache: CacheLocation? = nil, observer: BuildObserver = SilentObserver(),
-                runner: CommandRunning = ProcessRunner(), slots: JobSlots = JobSlots(ProcessInfo.processInfo.activeProcessorCount),
+                runner: CommandRunning? = nil, slots: JobSlots = JobSlots(ProcessInfo.processInfo.activeProcessorCount),
                 probes: ProbeMemo? = nil, precompiledHeaders: PrecompiledHeaderBuilds = PrecompiledHeaderBuilds()) {
         self.host = host
         self.cache = cache ?? CacheLocation(environment: host.environment)
         self.observer = observer
-        self.runner = runner
+        // Every command's time bound: GADGETC_TIMEOUT as the host sees it.
+        self.runner = runner ?? ProcessRunner(timeout: ProcessRunner.timeout(environment: host.environment))
         self.slots = slots
         self.probes = probes
         self.precompiledHeaders = precompiledHeaders
@@ -108,11 +109,14 @@ public struct BuildDriver: Sendable {
         return outcome
     }
 
-    /// The recorded outcome when nothing it depends on moved and the image is still tagged with it.
+    /// The recorded outcome when nothing it depends on moved and the image is still tagged with it, with
+    /// every blob it needs present at its size (a damaged image is built, and so repaired, again).
     func upToDate(_ record: BuildRecord) -> BuildOutcome? {
+        let store = OCIImageStore(root: URL(fileURLWithPath: record.outcome.destination))
         guard record.isCurrent,
               let reference = try? ImageReference(parsing: record.outcome.image),
-              (try? OCIImageStore(root: URL(fileURLWithPath: record.outcome.destination)).resolve(reference)) == record.outcome.digest
+              (try? store.resolve(reference)) == record.outcome.digest,
+              store.problems(ofImage: record.outcome.digest, deep: false).isEmpty
         else { return nil }
         return record.outcome
     }
@@ -201,7 +205,7 @@ public struct BuildDriver: Sendable {
         let content = GadgetImageContent(
             programs: Dictionary(uniqueKeysWithValues: outputs.map { ($0.arch.rawValue, URL(fileURLWithPath: $0.object)) }),
             wasm: gadget.wasmModule, metadata: metadata?.bytes,
-            annotations: try metadata.map { try GadgetImageContent.annotations(fromMetadata: $0.bytes) } ?? [:],
+            annotations: try metadata.map { try GadgetImageContent.annotations(fromMetadata: $0.bytes, builderVersion: request.builderVersion) } ?? [:],
             created: created)
         let store = request.ociLayout.map { OCIImageStore(root: URL(fileURLWithPath: $0)) }
             ?? OCIImageStore.defaultStore(environment: host.environment, isRoot: host.isRoot)
@@ -268,7 +272,7 @@ public struct BuildDriver: Sendable {
         do {
             let buildCache = try BuildCache(location: cache)
             let observer = self.observer
-            buildCache.onCorruption = { observer.note($0) }
+            buildCache.onNote = { observer.note($0) }
             return buildCache
         } catch {
             observer.note("building without the cache: \(cache.root.path) is not usable (\(error.localizedDescription))")

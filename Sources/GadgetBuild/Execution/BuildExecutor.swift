@@ -124,14 +124,14 @@ public struct BuildExecutor: Sendable {
 
     func generateVmlinux(_ job: Job) throws {
         guard let output = job.outputs.first, let btf = job.inputs.first else { return }
-        if FileManager.default.fileExists(atPath: output) { return }  // another build made it meanwhile
+        if GeneratedVmlinux.isSealed(output, host: LiveHost()) { return }  // another build made it meanwhile
         let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
             throw ExecutionError.step("cannot write vmlinux.h into \(folder): \(error.localizedDescription); set GADGETC_CACHE_DIR (or XDG_CACHE_HOME) to a writable folder, or pass -I DIR with <arch>/vmlinux.h")
         }
-        try VmlinuxHeader.generate(fromBTF: URL(fileURLWithPath: btf), to: URL(fileURLWithPath: output))
+        try GeneratedVmlinux.generate(fromBTF: URL(fileURLWithPath: btf), to: URL(fileURLWithPath: output))
     }
 
     /// Runs compile jobs (cache hits aside), at most as many at once as there are job slots, and
@@ -156,28 +156,24 @@ public struct BuildExecutor: Sendable {
                         return (index, CompileOutcome(job: job, result: ProcessResult(status: 0, signaled: false, standardOutput: "", standardError: ""),
                                                       dependencies: hit.dependencies))
                     }
-                    let result = try await slots.withSlot {
+                    let (ran, result, started) = try await slots.withSlot {
                         observer.jobStarted(job)
                         PhaseTrace.mark("\(job.summary): clang started")
                         let start = ContinuousClock.now
-                        var result = try await runner.run(job.argv, workingDirectory: job.workingDirectory, environment: job.environment ?? [:])
-                        if !result.succeeded, let retry = job.withoutPrecompiledHeader, result.standardError.contains(".pch") {
-                            // The PCH went away (pruned) or no longer matches: the plain compile is always right.
-                            let reason = result.standardError.split(separator: "\n").first.map(String.init) ?? ""
-                            observer.note("[\(job.arch?.rawValue ?? "")] the precompiled vmlinux.h could not be used (\(reason)); compiled without it")
-                            result = try await runner.run(retry.argv, workingDirectory: job.workingDirectory, environment: job.environment ?? [:])
-                        }
+                        let ran = try await compile(job, runner: runner)
                         observer.jobFinished(job, milliseconds: (ContinuousClock.now - start).milliseconds)
                         PhaseTrace.mark("\(job.summary): clang finished")
-                        return result
+                        return ran
                     }
-                    var outcome = CompileOutcome(job: job, result: result, dependencies: sources)
-                    if result.succeeded, let depfile = job.depfile, let text = try? String(contentsOfFile: depfile, encoding: .utf8) {
+                    var outcome = CompileOutcome(job: ran, result: result, dependencies: sources)
+                    if result.succeeded, let depfile = ran.depfile, let text = try? String(contentsOfFile: depfile, encoding: .utf8) {
                         // Files of the builder image have no host path; the image's identity in the key covers them.
-                        let dependencies = Depfile.dependencies(text, relativeTo: job.workingDirectory ?? "/").compactMap(job.hostPath)
+                        let dependencies = Depfile.dependencies(text, relativeTo: ran.workingDirectory ?? "/").compactMap(ran.hostPath)
                         outcome.dependencies = dependencies
+                        // Stored under the key of the command that made the object (without the PCH after a retry).
                         // Beside the link, check and packaging that follow; the build waits for it before it ends.
-                        cache?.storeCompileInBackground(key: key, dependencies: dependencies, objectPath: job.outputs[0])
+                        cache?.storeCompileInBackground(key: BuildCache.compileKey(job: ran, compilerIdentity: identity),
+                                                        dependencies: dependencies, objectPath: ran.outputs[0], compileStarted: started)
                     }
                     return (index, outcome)
                 }
@@ -187,6 +183,27 @@ public struct BuildExecutor: Sendable {
             return outcomes.compactMap { $0 }
         }
         return outcomes
+    }
+
+    /// Runs one compile; returns the job that made the result (the PCH-less one after a retry), the
+    /// result, and when it started on the file clock (what the cache's "changed while compiled" test needs).
+    /// A compile with the precompiled header that fails is judged by clang, not by its message: clang
+    /// checks the PCH with the same flags on an empty file; when that works, the error is the source's;
+    /// when not, the PCH is at fault (damaged, pruned, stale): it is removed, to be made again by a later
+    /// build, and the compile runs without it.
+    func compile(_ job: Job, runner: CommandRunning) async throws -> (Job, ProcessResult, Int64) {
+        let started = FileClock.coarseNow()
+        let environment = job.environment ?? [:]
+        let result = try await runner.run(job.argv, workingDirectory: job.workingDirectory, environment: environment)
+        guard !result.succeeded, let retry = job.withoutPrecompiledHeader, let check = job.precompiledHeaderCheck, let pch = job.precompiledHeader
+        else { return (job, result, started) }
+        if try await runner.run(check, workingDirectory: job.workingDirectory, environment: environment).succeeded {
+            return (job, result, started)
+        }
+        let reason = result.standardError.split(separator: "\n").first.map(String.init) ?? "clang exit status \(result.status)"
+        observer.note("[\(job.arch?.rawValue ?? "")] the precompiled vmlinux.h could not be used (\(reason)); removed it, to be made again, and compiled without it")
+        unlink(pch)
+        return (retry, try await runner.run(retry.argv, workingDirectory: job.workingDirectory, environment: environment), started)
     }
 
     /// Shows each distinct compiler message once (both arches usually say the same) and throws for the

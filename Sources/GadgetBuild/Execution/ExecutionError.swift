@@ -8,6 +8,8 @@ public enum ExecutionError: Error, Equatable, CustomStringConvertible {
     case compilerCrashed(source: String, arch: String, signal: Int32)
     case missingVmlinux(arch: String, source: String)
     case step(String)
+    /// A command ran longer than its bound and was killed.
+    case timedOut(executable: String, after: Duration)
     /// A compiler taken by its file name is another version, or lacks the BPF target (the driver plans
     /// again with it identified; seen by a user only if that happens twice).
     case compilerNotAsNamed(path: String, found: String)
@@ -24,6 +26,9 @@ public enum ExecutionError: Error, Equatable, CustomStringConvertible {
             return "\(source) includes vmlinux.h but there is none for \(arch): install Inspektor Gadget's headers (/usr/include/gadget/\(arch)/vmlinux.h), pass -I DIR with a folder holding \(arch)'s vmlinux.h, or leave \(arch) out with --arch"
         case .step(let message):
             return message
+        case .timedOut(let executable, let after):
+            let seconds = Double(after.components.seconds) + Double(after.components.attoseconds) / 1e18
+            return "\(executable) did not finish within \(String(format: "%g", seconds)) s and was killed: check what it reads (a FIFO or device as an input hangs a compile), or raise the bound with GADGETC_TIMEOUT=SECONDS"
         case .compilerNotAsNamed(let path, let found):
             return "\(path) is \(found), not the clang its name promised; set GADGETC_CLANG to the clang to build with"
         }

@@ -15,20 +15,30 @@ public final class FileWatcher: @unchecked Sendable {
 
     deinit { close(descriptor) }
 
-    /// Watches `folders` (and only them) from now on; folders that do not exist are skipped.
+    /// Watches `folders` (and only them) from now on. A folder that does not exist (deleted, not yet
+    /// recreated) is waited for through its nearest existing parent, whose event names it: a folder
+    /// removed and made again is watched again on the next call.
     public func watch(_ folders: Set<String>) {
+        let wanted = Set(folders.map(Self.nearestExisting))
         lock.withLock {
             let current = Set(watches.values)
-            for (wd, path) in watches where !folders.contains(path) {
+            for (wd, path) in watches where !wanted.contains(path) {
                 inotify_rm_watch(descriptor, wd)
                 watches[wd] = nil
             }
-            let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MOVED_FROM)
-            for folder in folders.subtracting(current) {
+            let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF)
+            for folder in wanted.subtracting(current) {
                 let wd = inotify_add_watch(descriptor, folder, mask)
                 if wd >= 0 { watches[wd] = folder }
             }
         }
+    }
+
+    /// `folder` when it exists, else its nearest existing ancestor.
+    static func nearestExisting(_ folder: String) -> String {
+        var url = URL(fileURLWithPath: folder)
+        while url.path != "/" && access(url.path, F_OK) != 0 { url.deleteLastPathComponent() }
+        return url.path
     }
 
     /// Blocks until something changes, then keeps collecting for `settle` so that an editor's
@@ -53,13 +63,21 @@ public final class FileWatcher: @unchecked Sendable {
         var offset = 0
         let headerSize = MemoryLayout<inotify_event>.size
         while offset + headerSize <= count {
-            let (wd, nameLength) = buffer.withUnsafeBytes { raw -> (Int32, Int) in
+            let (wd, mask, nameLength) = buffer.withUnsafeBytes { raw -> (Int32, UInt32, Int) in
                 let event = raw.loadUnaligned(fromByteOffset: offset, as: inotify_event.self)
-                return (event.wd, Int(event.len))
+                return (event.wd, event.mask, Int(event.len))
             }
             let nameBytes = buffer[(offset + headerSize)..<min(count, offset + headerSize + nameLength)]
             let name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
             if let folder = folders[wd] { changed.insert(name.isEmpty ? folder : "\(folder)/\(name)") }
+            // The folder itself went away (deleted, moved): the kernel dropped the watch; forget it, so
+            // that the next `watch` adds it again (or waits for it through its parent).
+            if mask & UInt32(IN_IGNORED) != 0 || mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF) != 0 {
+                lock.withLock {
+                    if mask & UInt32(IN_MOVE_SELF) != 0 { inotify_rm_watch(descriptor, wd) }
+                    watches[wd] = nil
+                }
+            }
             offset += headerSize + nameLength
         }
         return true

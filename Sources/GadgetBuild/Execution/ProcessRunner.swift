@@ -33,8 +33,22 @@ extension CommandRunning {
 public struct ProcessRunner: CommandRunning {
     /// Output beyond this is an error from swift-subprocess; clang's diagnostics stay far below it.
     static let outputLimit = 16 << 20
+    /// How long one command may run before it is killed: a clang that hangs, a FIFO it reads, must not
+    /// stop a build forever. `GADGETC_TIMEOUT` (seconds) overrides it.
+    public static let defaultTimeout: Duration = .seconds(600)
 
-    public init() {}
+    /// The bound on each command; nil waits as long as it takes.
+    public var timeout: Duration?
+
+    public init(timeout: Duration? = ProcessRunner.timeout(environment: ProcessInfo.processInfo.environment)) {
+        self.timeout = timeout
+    }
+
+    /// `GADGETC_TIMEOUT` in seconds (> 0), else the default.
+    public static func timeout(environment: [String: String], default fallback: Duration = defaultTimeout) -> Duration {
+        guard let text = environment["GADGETC_TIMEOUT"], let seconds = Double(text), seconds > 0, seconds < 1e9 else { return fallback }
+        return .milliseconds(Int64(seconds * 1000))
+    }
 
     public func run(_ argv: [String], workingDirectory: String? = nil) async throws -> ProcessResult {
         try await run(argv, workingDirectory: workingDirectory, environment: [:])
@@ -42,6 +56,22 @@ public struct ProcessRunner: CommandRunning {
 
     public func run(_ argv: [String], workingDirectory: String?, environment: [String: String]) async throws -> ProcessResult {
         precondition(!argv.isEmpty, "an argv needs at least the executable")
+        guard let timeout else { return try await spawn(argv, workingDirectory: workingDirectory, environment: environment) }
+        // The command races a timer; cancelling the loser makes swift-subprocess kill the command.
+        let result = try await withThrowingTaskGroup(of: ProcessResult?.self) { group in
+            group.addTask { try await spawn(argv, workingDirectory: workingDirectory, environment: environment) }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
+        guard let result else { throw ExecutionError.timedOut(executable: argv[0], after: timeout) }
+        return result
+    }
+
+    private func spawn(_ argv: [String], workingDirectory: String?, environment: [String: String]) async throws -> ProcessResult {
         do {
             let result = try await Subprocess.run(
                 argv[0].contains("/") ? .path(FilePath(argv[0])) : .name(argv[0]),
@@ -58,6 +88,8 @@ public struct ProcessRunner: CommandRunning {
             return ProcessResult(
                 status: status, signaled: signaled,
                 standardOutput: result.standardOutput, standardError: result.standardError)
+        } catch is CancellationError {
+            throw CancellationError()
         } catch {
             throw ExecutionError.cannotStart(executable: argv[0], reason: "\(error)")
         }

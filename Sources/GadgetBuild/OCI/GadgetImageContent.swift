@@ -29,15 +29,17 @@ public struct GadgetImageContent: Sendable {
     /// Content with the annotations ig derives from gadget.yaml (none when there is no gadget.yaml).
     public init(programs: [String: URL], wasm: URL? = nil, metadata: Data? = nil, created: Date) throws {
         self.init(programs: programs, wasm: wasm, metadata: metadata,
-                  annotations: try metadata.map(GadgetImageContent.annotations(fromMetadata:)) ?? [:],
+                  annotations: try metadata.map { try GadgetImageContent.annotations(fromMetadata: $0) } ?? [:],
                   created: created)
     }
 
     /// The annotations ig derives from gadget.yaml (pkg/oci/build.go, `annotationsFromMetadata`):
     /// title, description, url, documentation and source from `name`, `description`,
     /// `homepageURL`, `documentationURL` and `sourceURL` — present even when empty — then every
-    /// entry of gadget.yaml's own `annotations:` map, which wins over those five.
-    public static func annotations(fromMetadata metadata: Data) throws -> [String: String] {
+    /// entry of gadget.yaml's own `annotations:` map, which wins over those five. `builderVersion` is
+    /// the ig release whose image format and headers the build matches: ig writes its own version as
+    /// `io.inspektor-gadget.builder.version`, and `ig run` warns about an image without it.
+    public static func annotations(fromMetadata metadata: Data, builderVersion: String? = nil) throws -> [String: String] {
         guard let text = String(data: metadata, encoding: .utf8) else {
             throw OCIError.invalidMetadata("it is not UTF-8 text")
         }
@@ -65,6 +67,7 @@ public struct GadgetImageContent: Sendable {
             OCIAnnotation.documentation: try scalar("documentationURL"),
             OCIAnnotation.source: try scalar("sourceURL"),
         ]
+        if let builderVersion { annotations[OCIAnnotation.igBuilderVersion] = builderVersion }
         if let extra = mapping["annotations"], !isNull(extra) {
             guard let extraMapping = extra.mapping else {
                 throw OCIError.invalidMetadata("`annotations` must be a mapping of names to values")

@@ -32,7 +32,7 @@ public enum OCIAnnotation {
     /// The name of a tagged entry in an image layout's index.json.
     public static let refName = "org.opencontainers.image.ref.name"
     /// The ig version that built a gadget; ig's runtime warns when it is missing or differs from
-    /// its own version. Set it through `GadgetImageContent.annotations` when targeting an ig release.
+    /// its own version. Written from `BuildRequest.builderVersion` when the gadget has a gadget.yaml, as ig does.
     public static let igBuilderVersion = "io.inspektor-gadget.builder.version"
 }
 

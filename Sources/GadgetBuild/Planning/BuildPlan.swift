@@ -104,6 +104,8 @@ public struct BuildPlanner: Sendable {
             let output = "\(work)/\(arch)/\(Self.objectName(source, index: index, arch: arch))"
             var argv = Self.compileArguments(clang: compiler.path, arch: arch, source: source, output: output,
                                              vmlinuxDirectory: vmlinux?.includeDirectory, layout: layout)
+            argv.insert(contentsOf: Self.debugPathMaps(gadgetFolder: gadget.root.path, arch: arch,
+                                                       vmlinuxDirectory: vmlinux?.includeDirectory, layout: layout), at: argv.count - 2)
             if let pch, pchReady, gadget.sourcesStartingWithVmlinux.contains(source) {
                 argv.insert(contentsOf: pch.compileFlags, at: argv.count - 2)
             }
@@ -128,6 +130,7 @@ public struct BuildPlanner: Sendable {
             let inside = "\(ContainerLayout.output)/\(name)"
             var argv = ContainerLayout.compileArguments(arch: arch, host: probeHostArchitecture, source: source, output: inside,
                                                         withCompat: bundledCompat != nil)
+            if bundledCompat != nil { argv.insert("-ffile-prefix-map=\(ContainerLayout.compat)=/usr/include", at: argv.count - 2) }
             if request.useCache { argv.insert(contentsOf: ["-MD", "-MF", inside + ".d"], at: argv.count - 2) }
             jobs.append(Job(kind: .compile, arch: arch, argv: argv, workingDirectory: ContainerLayout.source, inputs: [source],
                             outputs: ["\(work)/\(name)"], toolchain: .container, mounts: mounts))
@@ -161,6 +164,20 @@ public struct BuildPlanner: Sendable {
         if let root = layout.gadgetHeadersRoot, !layout.userDirectories.contains(root) { argv += ["-I", root] }
         argv += ["-o", output]
         return argv
+    }
+
+    /// `-ffile-prefix-map` flags that make the paths an object records (BTF line info names the source
+    /// and every header with inline code) the ones ig's builder has: the gadget at /work, gadget and
+    /// libbpf headers under /usr/include, vmlinux.h in /usr/include/gadget/<arch>. The same gadget then
+    /// gives the same bytes from any checkout folder, and natively as in the builder. Folders whose path
+    /// holds '=' (which the flag cannot express) are left as they are.
+    static func debugPathMaps(gadgetFolder: String, arch: Architecture, vmlinuxDirectory: String?, layout: IncludeLayout) -> [String] {
+        var maps: [(String, String)] = [(gadgetFolder, ContainerLayout.source)]
+        if let root = layout.gadgetHeadersRoot { maps.append((root, "/usr/include")) }
+        if let compat = layout.libbpfCompatDirectory { maps.append((compat, "/usr/include")) }
+        if let vmlinuxDirectory { maps.append((vmlinuxDirectory, "/usr/include/gadget/\(arch)")) }
+        return maps.filter { from, to in from != to && !from.contains("=") && from.hasPrefix("/") }
+            .map { "-ffile-prefix-map=\($0.0)=\($0.1)" }
     }
 
     /// Applies `--toolchain` to the probe's findings, per arch. `auto` builds natively where the host

@@ -27,6 +27,12 @@ public struct BuildRequest: Sendable {
     public var useCache: Bool
     /// The builder container, for arches the container toolchain builds.
     public var container: ContainerSettings
+    /// `--builder-version`: the ig release written as the image's `io.inspektor-gadget.builder.version`
+    /// (what `ig run` compares with its own version); nil writes none.
+    public var builderVersion: String? = BuildRequest.defaultBuilderVersion
+
+    /// The ig release whose image format, gadget headers and builder image gadgetc matches.
+    public static let defaultBuilderVersion = "v0.51.1"
 
     public init(gadgetFolder: String, buildFile: String? = nil, architectures: [Architecture] = Architecture.allCases,
                 toolchain: ToolchainChoice = .auto, includeDirectories: [String] = [], tag: String? = nil,

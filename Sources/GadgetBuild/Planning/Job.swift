@@ -61,6 +61,29 @@ public struct Job: Codable, Hashable, Sendable {
         return nil
     }
 
+    /// The precompiled header a compile uses (`-include-pch FILE`), if any.
+    public var precompiledHeader: String? {
+        guard let index = argv.firstIndex(of: "-include-pch"), index + 1 < argv.count else { return nil }
+        return argv[index + 1]
+    }
+
+    /// A check that the precompiled header works with this compile's flags: the same command on an
+    /// empty translation unit, syntax only (~20 ms with the PCH, against ~300 for a compile without it).
+    public var precompiledHeaderCheck: [String]? {
+        guard precompiledHeader != nil else { return nil }
+        var argv: [String] = []
+        var index = 0
+        while index < self.argv.count {
+            switch self.argv[index] {
+            case "-c": argv += ["-fsyntax-only", "-x", "c", "/dev/null"]; index += 2
+            case "-o", "-MF": index += 2
+            case "-MD": index += 1
+            default: argv.append(self.argv[index]); index += 1
+            }
+        }
+        return argv
+    }
+
     /// The same compile without `-include-pch …`, or nil when it uses no precompiled header.
     public var withoutPrecompiledHeader: Job? {
         guard let index = argv.firstIndex(of: "-include-pch"), index + 2 < argv.count else { return nil }

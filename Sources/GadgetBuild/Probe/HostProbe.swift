@@ -167,8 +167,11 @@ public struct HostProbe: Sendable {
                               detail: reason, required: true)
         }
         let seen = compilers.map { "\($0.path) (clang \($0.version), \($0.hasBPFTarget ? "BPF" : "no BPF target"))" }
+        let override = host.environment["GADGETC_CLANG"] ?? ""
         let detail = overridden
-            ? "GADGETC_CLANG=\(host.environment["GADGETC_CLANG"] ?? "") is not a clang with the BPF target"
+            ? (host.fileExists(override) || !override.contains("/")
+                ? "GADGETC_CLANG=\(override) is not a clang with the BPF target (\(override) -v -print-targets failed, or did not answer within its time bound)"
+                : "GADGETC_CLANG=\(override) does not exist")
             : (seen.isEmpty ? "no clang on PATH, in /usr/lib/llvm-*/bin or beside swiftc" : "none has the BPF target: \(seen.joined(separator: ", "))")
         return Capability(name: "clang with BPF target", found: false, detail: detail,
                           fix: overridden ? "point GADGETC_CLANG at a clang with the BPF target" : "apt-get install clang (or clang-16)", required: true)
@@ -250,7 +253,7 @@ public struct HostProbe: Sendable {
         }
         guard arch == hostArch, let btf = kernelBTFPath() else { return nil }
         let folder = GeneratedVmlinux.folder(for: arch, btfFingerprint: host.fingerprint(btf) ?? "unknown", cache: cache)
-        if host.fileExists("\(folder.path)/vmlinux.h") {
+        if host.fileExists("\(folder.path)/vmlinux.h"), GeneratedVmlinux.isSealed("\(folder.path)/vmlinux.h", host: host) {
             return VmlinuxSource(kind: .file, includeDirectory: folder.path, btfPath: btf, fingerprint: host.fingerprint("\(folder.path)/vmlinux.h"))
         }
         return VmlinuxSource(kind: .kernelBTF, includeDirectory: folder.path, btfPath: btf)

@@ -54,9 +54,11 @@ public struct LiveHost: HostSystem {
     public var environment: [String: String]
     let runner: CommandRunning
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment, runner: CommandRunning = ProcessRunner()) {
+    /// `runner` runs short commands (a compiler's `-v`): 30 s bound them unless GADGETC_TIMEOUT says otherwise.
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment,
+                runner: CommandRunning? = nil) {
         self.environment = environment
-        self.runner = runner
+        self.runner = runner ?? ProcessRunner(timeout: ProcessRunner.timeout(environment: environment, default: .seconds(30)))
     }
 
     public var architecture: Architecture? { Architecture.host }
@@ -114,6 +116,8 @@ public struct FileFingerprint: Codable, Hashable, Sendable, CustomStringConverti
     public var modifiedNanoseconds: Int64
     public var inode: UInt64
     public var device: UInt64
+    /// A regular file (after following links): the only kind whose content the cache may vouch for.
+    public var isRegularFile: Bool
 
     public init?(path: String) {
         var info = stat()
@@ -122,6 +126,7 @@ public struct FileFingerprint: Codable, Hashable, Sendable, CustomStringConverti
         modifiedNanoseconds = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
         inode = UInt64(info.st_ino)
         device = UInt64(info.st_dev)
+        isRegularFile = (info.st_mode & S_IFMT) == S_IFREG
     }
 
     public var description: String { "\(size)-\(modifiedNanoseconds)-\(inode)-\(device)" }

@@ -76,6 +76,12 @@ struct GadgetImageTests {
             "io.example.count": "3",
             "io.example.nothing": "",
         ])
+        // ig writes its own version as the builder version; gadget.yaml's annotations still win.
+        let versioned = try GadgetImageContent.annotations(fromMetadata: Data("name: mini\n".utf8), builderVersion: "v0.51.1")
+        #expect(versioned["io.inspektor-gadget.builder.version"] == "v0.51.1")
+        let overridden = try GadgetImageContent.annotations(
+            fromMetadata: Data("name: mini\nannotations:\n  io.inspektor-gadget.builder.version: v9.9.9\n".utf8), builderVersion: "v0.51.1")
+        #expect(overridden["io.inspektor-gadget.builder.version"] == "v9.9.9")
         #expect(throws: OCIError.self) { try GadgetImageContent.annotations(fromMetadata: Data("- a\n- b\n".utf8)) }
         #expect(throws: OCIError.self) { try GadgetImageContent.annotations(fromMetadata: Data("name: [a]\n".utf8)) }
         #expect(throws: OCIError.self) { try GadgetImageContent.annotations(fromMetadata: Data("name: 'x\n".utf8)) }

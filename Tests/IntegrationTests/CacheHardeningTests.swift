@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+@testable import GadgetBuild
+
+/// What the reliability review (shared/reviews/reliability-2026-12.md) broke in the cache, each case
+/// reproduced with the real clang: the next build must give the clean build's bytes.
+@Suite struct CacheHardeningTests {
+    /// F1: a source edited while clang compiles it. The compile read the old bytes; caching its object
+    /// under the new bytes' digest would make every later build package the old program.
+    @Test func anEditDuringTheCompileIsNotCached() async throws {
+        let box = try CacheTests.Sandbox()
+        defer { try? FileManager.default.removeItem(at: box.root) }
+        // clang that lingers after compiling, so that the edit lands after clang read the source but
+        // before gadgetc stores the result (it answers -v -print-targets at once).
+        let slow = box.root.appendingPathComponent("slowclang")
+        let compiled = box.root.appendingPathComponent("compiled")
+        try """
+            #!/bin/sh
+            /usr/bin/clang-16 "$@"; status=$?
+            for argument in "$@"; do [ "$argument" = -print-targets ] && exit $status; done
+            touch '\(compiled.path)'; sleep 1.5; exit $status
+
+            """.write(to: slow, atomically: true, encoding: .utf8)
+        chmod(slow.path, 0o755)
+        try box.write("local.h", "#define LIMIT 1\n")
+        let first = Task { try await box.build(clang: slow.path, outputDirectory: box.root.appendingPathComponent("first").path) }
+        for _ in 0..<600 where !FileManager.default.fileExists(atPath: compiled.path) { try await Task.sleep(for: .milliseconds(50)) }
+        try box.write("local.h", "#define LIMIT 2\n")
+        let racing = try await first.value
+        #expect(racing.notes.contains { $0.contains("not cached") && $0.contains("changed while it was compiled") }, "\(racing.notes)")
+
+        let next = box.root.appendingPathComponent("next")
+        let observer = try await box.build(outputDirectory: next.path)
+        #expect(observer.compiled.count == 1, "compiled again, not taken from the cache: \(observer.cached)")
+        let clean = box.root.appendingPathComponent("clean")
+        _ = try await box.build(outputDirectory: clean.path, useCache: false)
+        #expect(try Data(contentsOf: next.appendingPathComponent("amd64.bpf.o")) == Data(contentsOf: clean.appendingPathComponent("amd64.bpf.o")))
+    }
+
+    /// F7: `#include "/dev/zero"` compiles (clang reads nothing of it), and hashing it for the cache
+    /// must not spin forever: a non-regular input is never cached, never hashed.
+    @Test func aDeviceIncludeIsNeitherHashedNorCached() async throws {
+        let box = try CacheTests.Sandbox()
+        defer { try? FileManager.default.removeItem(at: box.root) }
+        // (In a subfolder: the gadget folder's own *.h files are read to plan, and are checked by GadgetFolder.)
+        try FileManager.default.createDirectory(at: box.gadget.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        #expect(mkfifo(box.gadget.appendingPathComponent("sub/fifo.h").path, 0o644) == 0)
+        try box.write("local.h", "#define LIMIT 10\n#include \"sub/fifo.h\"\n")
+        // A FIFO as a header: clang waits on it until the bound kills it, with a message saying so.
+        var environment = ProcessInfo.processInfo.environment
+        environment["GADGETC_CACHE_DIR"] = box.cache.path
+        environment["GADGETC_TIMEOUT"] = "3"
+        let started = ContinuousClock.now
+        let error = await #expect(throws: ExecutionError.self) {
+            _ = try await BuildDriver(host: LiveHost(environment: environment))
+                .build(BuildRequest(gadgetFolder: box.gadget.path, architectures: [.amd64], ociLayout: box.layout.path))
+        }
+        #expect(ContinuousClock.now - started < .seconds(30))
+        #expect(error?.description.contains("did not finish within 3 s") == true, "\(String(describing: error))")
+        #expect(try ContentDigestThrows("/dev/zero"))
+        #expect(try ContentDigestThrows(box.gadget.appendingPathComponent("sub/fifo.h").path))
+        // /dev/zero as an include: clang reads it as empty and lists it in the depfile; the build
+        // succeeds at once and says the compile was not cached.
+        try box.write("local.h", "#define LIMIT 10\n#include \"/dev/zero\"\n")
+        let observer = try await box.build()
+        #expect(observer.compiled.count == 1)
+        #expect(observer.notes.contains { $0.contains("not cached: /dev/zero is not a regular file") }, "\(observer.notes)")
+        // Another request (another -o) has no build record to skip with: it looks in the compile cache, and misses.
+        #expect(try await box.build(outputDirectory: box.root.appendingPathComponent("o").path).compiled.count == 1, "still not cached")
+    }
+
+    /// Hashing refuses what is not a regular file at once (a FIFO would block, /dev/zero never ends).
+    func ContentDigestThrows(_ path: String) throws -> Bool {
+        do {
+            _ = try ContentDigest.hex(fileAt: path)
+            return false
+        } catch let error as UnreadableFile {
+            return error.reason == "not a regular file"
+        }
+    }
+
+    /// F3: the vmlinux.h generated into the cache is regenerated when it changed since gadgetc wrote it,
+    /// also with --no-cache: a one-character edit that stays valid C must not change the image.
+    @Test func aDamagedGeneratedVmlinuxIsMadeAgain() async throws {
+        guard FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") else {
+            print("NOTE: skipped: this kernel has no BTF at /sys/kernel/btf/vmlinux")
+            return
+        }
+        let box = try VmlinuxGadgetSandbox("vmlinux-seal")
+        defer { box.remove() }
+        var request = box.request  // vmlinux.h from the kernel's BTF: -I names only gadgetc's headers
+        request.outputDirectory = box.root.appendingPathComponent("clean").path
+        request.useCache = false
+        let clean = try await box.driver().build(request)
+        let headers = Fixtures.files(under: box.root.appendingPathComponent("cache/vmlinux")).filter { $0.hasSuffix("/vmlinux.h") }
+        let header = try #require(headers.first.map { box.root.appendingPathComponent("cache/vmlinux").appendingPathComponent($0) })
+        let original = try Data(contentsOf: header)
+        for damage in ["flip", "truncate"] {
+            var text = try String(contentsOf: header, encoding: .utf8)
+            if damage == "flip" {
+                let range = try #require(text.range(of: "char comm[16];"))
+                text.replaceSubrange(range, with: "char comm[17];")
+            } else {
+                text = String(text.prefix(text.count / 2))
+            }
+            try text.write(to: header, atomically: false, encoding: .utf8)
+            request.outputDirectory = box.root.appendingPathComponent(damage).path
+            let rebuilt = try await box.driver().build(request)
+            #expect(rebuilt.architectures.first?.programs == clean.architectures.first?.programs, "after a \(damage)")
+            #expect(try Data(contentsOf: header) == original, "vmlinux.h was made again after a \(damage)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: request.outputDirectory! + "/amd64.bpf.o"))
+                    == Data(contentsOf: URL(fileURLWithPath: clean.architectures[0].object!)))
+        }
+    }
+
+    /// F4: a real PCH cut in half ("malformed or corrupted AST file") is judged by clang's exit: the
+    /// compile runs again without it, and the PCH is removed to be made again.
+    @Test func aTruncatedPCHIsBypassedAndRemoved() async throws {
+        let box = try VmlinuxGadgetSandbox("truncated-pch")
+        defer { box.remove() }
+        let (gadget, request) = (box.gadget, box.request)
+        _ = try await box.driver().build(request)
+        try "// edit 1\n".appendingToFile(gadget.appendingPathComponent("program.bpf.c"))
+        _ = try await box.driver().build(request)
+        let pchFolder = box.root.appendingPathComponent("cache/pch")
+        var pch: URL?
+        for _ in 0..<300 where pch == nil {
+            pch = Fixtures.files(under: pchFolder).first { $0.hasSuffix("-amd64.pch") }.map { pchFolder.appendingPathComponent($0) }
+            if pch == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let path = try #require(pch, "the background PCH appeared within 30 s")
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: path.path)[.size] as? Int)
+        #expect(truncate(path.path, off_t(size / 2)) == 0)
+        try "// edit 2\n".appendingToFile(gadget.appendingPathComponent("program.bpf.c"))
+        let observer = RecordingObserver()
+        let outcome = try await box.driver(observer: observer).build(request)
+        #expect(outcome.architectures.first?.programs.isEmpty == false)
+        #expect(observer.notes.contains { $0.contains("could not be used") && $0.contains("removed it") }, "\(observer.notes)")
+        let remaining = (try? FileManager.default.attributesOfItem(atPath: path.path))?[.size] as? Int
+        #expect(remaining == nil || remaining == size, "the damaged PCH is gone (or already made again whole)")
+        // A genuine error with the PCH in the argv is still the compiler's own message, once.
+        try "int broken(void) { return }\n".appendingToFile(gadget.appendingPathComponent("program.bpf.c"))
+        let failing = RecordingObserver()
+        await #expect(throws: ExecutionError.self) { _ = try await box.driver(observer: failing).build(request) }
+        #expect(failing.diagnosticsShown.joined().contains("expected expression"), "\(failing.diagnosticsShown)")
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+@testable import GadgetBuild
+
+/// One digest for one set of inputs: the image must not depend on where the checkout lives, which
+/// cache folder or how many jobs a build used (issue 10; `SOURCE_DATE_EPOCH` fixes the created time).
+@Suite struct ReproducibleImageTests {
+    @Test(arguments: ["trace_signal", "top_syscalls"])
+    func theCheckoutFolderAndTheCacheDoNotChangeTheDigest(sample: String) async throws {
+        let root = try Fixtures.temporaryDirectory("repro-\(sample)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var digests: [String: String] = [:]
+        let conditions: [(name: String, folder: String, extra: [String])] = [
+            ("first checkout", "a/\(sample)", []),
+            ("another checkout folder", "b/deeper/\(sample)", []),
+            ("one job at a time, no cache", "c/\(sample)", ["-j", "1", "--no-cache"]),
+        ]
+        for condition in conditions {
+            let gadget = root.appendingPathComponent(condition.folder)
+            try FileManager.default.createDirectory(at: gadget.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: Fixtures.samples.appendingPathComponent(sample), to: gadget)
+            let result = try await Fixtures.run(
+                [Fixtures.gadgetc, "build", gadget.path, "-I", Fixtures.bundledHeaders, "-t", "repro:latest",
+                 "--oci-layout", root.appendingPathComponent("layout-\(digests.count)").path] + condition.extra,
+                environment: ["SOURCE_DATE_EPOCH": "0", "GADGETC_CACHE_DIR": root.appendingPathComponent("cache-\(digests.count)").path])
+            #expect(result.succeeded, "\(result.standardError)")
+            digests[condition.name] = result.standardOutput.split(separator: "@").last.map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
+        }
+        #expect(Set(digests.values).count == 1, "\(digests)")
+    }
+
+    @Test func theObjectRecordsTheBuildersPathsNotTheHosts() async throws {
+        let root = try Fixtures.temporaryDirectory("repro-paths")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let gadget = root.appendingPathComponent("trace_signal")
+        try FileManager.default.copyItem(at: Fixtures.samples.appendingPathComponent("trace_signal"), to: gadget)
+        let output = root.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let result = try await Fixtures.run(
+            [Fixtures.gadgetc, "build", gadget.path, "-I", Fixtures.bundledHeaders, "--arch", "amd64", "-o", output.path,
+             "--oci-layout", root.appendingPathComponent("layout").path],
+            environment: ["GADGETC_CACHE_DIR": root.appendingPathComponent("cache").path])
+        #expect(result.succeeded, "\(result.standardError)")
+        let object = try Data(contentsOf: output.appendingPathComponent("amd64.bpf.o"))
+        let text = String(decoding: object, as: UTF8.self)
+        #expect(text.contains("/work/program.bpf.c"))
+        #expect(text.contains("/usr/include/gadget/buffer.h"))
+        #expect(!text.contains(root.path), "no path of the checkout")
+        #expect(!text.contains(Fixtures.repository.path), "no path of gadgetc's own headers")
+    }
+}
