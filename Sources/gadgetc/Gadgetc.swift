@@ -12,6 +12,6 @@ struct Gadgetc: AsyncParsableCommand {
         Run 'gadgetc doctor' to see what this host can build.
         """,
         version: GadgetcVersion.string,
-        subcommands: [Build.self, Watch.self, Doctor.self, Cache.self, Store.self]
+        subcommands: [Build.self, Watch.self, Doctor.self, Cache.self, Store.self, PrecompileHeader.self]
     )
 }

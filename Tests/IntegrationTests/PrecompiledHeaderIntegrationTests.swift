@@ -81,8 +81,14 @@ extension String {
         }
         try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: pchPath).deletingLastPathComponent().path, withIntermediateDirectories: true)
         try Data("not a precompiled header".utf8).write(to: URL(fileURLWithPath: pchPath))
+        let (unsealed, _) = try await driver.plan(request)
+        #expect(unsealed.jobs(.compile).first?.argv.contains(pchPath) == false, "a PCH that does not match its seal is not planned")
+        // Sealed as if gadgetc had made it: clang is the judge, by its exit status.
+        let fingerprint = try #require(FileFingerprint(path: pchPath))
+        try Data("\(fingerprint.description)\n\(try ContentDigest.hex(fileAt: pchPath))\n".utf8)
+            .write(to: URL(fileURLWithPath: pchPath + ".seal"))
         let (plan, _) = try await driver.plan(request)
-        #expect(plan.jobs(.compile).first?.argv.contains(pchPath) == true, "the damaged PCH is planned")
+        #expect(plan.jobs(.compile).first?.argv.contains(pchPath) == true, "the sealed PCH is planned")
         try "// edited\n".appendingToFile(gadget.appendingPathComponent("program.bpf.c"))
         let observer = RecordingObserver()
         let outcome = try await box.driver(observer: observer).build(request)

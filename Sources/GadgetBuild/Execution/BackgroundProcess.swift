@@ -66,7 +66,8 @@ public actor PrecompiledHeaderBuilds {
     }
 
     private func startIfNeeded(_ pch: PrecompiledHeader) -> Bool {
-        guard started.insert(pch.key).inserted, !FileManager.default.fileExists(atPath: pch.output) else { return false }
+        // Built by gadgetc itself, so that it is sealed before it is used; without gadgetc at hand, not at all.
+        guard let gadgetc = GadgetcExecutable.located, started.insert(pch.key).inserted, !PrecompiledHeaderSeal.isSealed(pch.output) else { return false }
         let folder = URL(fileURLWithPath: pch.output).deletingLastPathComponent()
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let lock = pch.output + ".lock"
@@ -77,7 +78,9 @@ public actor PrecompiledHeaderBuilds {
         let descriptor = open(lock, O_CREAT | O_EXCL | O_WRONLY, 0o644)
         guard descriptor >= 0 else { return false }  // another process is building it
         close(descriptor)
-        // clang writes its output through a temporary file and renames it, so a reader never sees half a PCH.
-        return BackgroundProcess.start(pch.argv, environment: pch.environment ?? [:]) != nil
+        // An unsealed one (damaged, or left by a killed build) is made again.
+        PrecompiledHeaderSeal.discard(pch.output)
+        return BackgroundProcess.start([gadgetc, "precompile-header", "--output", pch.output, "--"] + pch.argv,
+                                       environment: pch.environment ?? [:]) != nil
     }
 }

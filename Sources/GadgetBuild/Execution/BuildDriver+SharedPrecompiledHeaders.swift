@@ -67,7 +67,7 @@ extension BuildDriver {
     public func buildSharedPrecompiledHeaders(_ shared: SharedPrecompiledHeaders) async {
         let runner = self.runner, slots = self.slots, observer = self.observer
         await withTaskGroup(of: Void.self) { group in
-            for pch in shared.wanted where !FileManager.default.fileExists(atPath: pch.output) {
+            for pch in shared.wanted where !PrecompiledHeaderSeal.isSealed(pch.output) {
                 group.addTask {
                     try? FileManager.default.createDirectory(atPath: URL(fileURLWithPath: pch.output).deletingLastPathComponent().path,
                                                              withIntermediateDirectories: true)
@@ -76,7 +76,8 @@ extension BuildDriver {
                         observer.jobStarted(job)
                         PhaseTrace.mark("[\(pch.arch)] precompile vmlinux.h: clang started")
                         let start = ContinuousClock.now
-                        let result = try await runner.run(pch.argv, workingDirectory: nil, environment: pch.environment ?? [:])
+                        let result = try await PrecompiledHeaderSeal.build(argv: pch.argv, output: pch.output,
+                                                                           environment: pch.environment ?? [:], runner: runner)
                         PhaseTrace.mark("[\(pch.arch)] precompile vmlinux.h: clang finished")
                         observer.jobFinished(job, milliseconds: (ContinuousClock.now - start).milliseconds)
                         return result

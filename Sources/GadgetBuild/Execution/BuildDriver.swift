@@ -61,7 +61,7 @@ public struct BuildDriver: Sendable {
             ?? URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("gadgetc-build-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         let usePCH = request.useCache && host.environment["GADGETC_PCH"] != "off"
         let plan = try BuildPlanner(probe: report, cache: usePCH ? cache : nil,
-                                    precompiledHeaderExists: { FileManager.default.fileExists(atPath: $0) },
+                                    precompiledHeaderExists: { PrecompiledHeaderSeal.isSealed($0) },
                                     clangEnvironment: ClangEnvironment.additions(to: host.environment)).plan(request, gadget: gadget, workDirectory: work,
                                                         keepsWorkDirectory: request.outputDirectory != nil)
         PhaseTrace.mark("\(gadget.name): planned")

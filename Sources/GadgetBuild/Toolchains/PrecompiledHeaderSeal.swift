@@ -1,0 +1,73 @@
+import Foundation
+
+/// A precompiled header is trusted only while it is sealed: clang writes it under a temporary name,
+/// gadgetc records its fingerprint and digest in `<pch>.seal`, and only then renames it into place.
+/// A PCH changed afterwards (a flipped byte, a truncation) no longer matches its seal and is not used:
+/// a damaged PCH can crash clang or, worse, compile without an error into other code.
+public enum PrecompiledHeaderSeal {
+    static func sealPath(of pch: String) -> String { pch + ".seal" }
+
+    /// Whether `pch` is there and as it was sealed.
+    public static func isSealed(_ pch: String) -> Bool {
+        guard let fingerprint = FileFingerprint(path: pch)?.description,
+              let seal = FileManager.default.contents(atPath: sealPath(of: pch)).flatMap({ String(data: $0, encoding: .utf8) })
+        else { return false }
+        return seal.split(separator: "\n").first.map(String.init) == fingerprint
+    }
+
+    /// Removes a PCH (and its seal) that can no longer be trusted.
+    public static func discard(_ pch: String) {
+        unlink(pch)
+        unlink(sealPath(of: pch))
+    }
+
+    /// Runs the PCH compile `argv` (whose `-o` names `output`) into a temporary file, seals the result
+    /// and renames it to `output`. Returns the compile's result; nothing is left behind on failure.
+    public static func build(argv: [String], output: String, environment: [String: String], runner: CommandRunning) async throws -> ProcessResult {
+        let temporary = AtomicFile.temporarySibling(of: URL(fileURLWithPath: output)).path
+        var command = argv
+        guard let o = command.lastIndex(of: "-o"), o + 1 < command.count else {
+            throw ExecutionError.step("internal: the precompiled header command has no -o")
+        }
+        command[o + 1] = temporary
+        let result: ProcessResult
+        do {
+            result = try await runner.run(command, workingDirectory: nil, environment: environment)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        guard result.succeeded else {
+            unlink(temporary)
+            return result
+        }
+        do {
+            guard let fingerprint = FileFingerprint(path: temporary) else { throw UnreadableFile(path: temporary, reason: "gone") }
+            let digest = try ContentDigest.hex(fileAt: temporary)
+            // Rename keeps size, mtime and inode: the fingerprint sealed is the one the PCH will have.
+            try AtomicFile.write(Data("\(fingerprint.description)\n\(digest)\n".utf8), to: URL(fileURLWithPath: sealPath(of: output)))
+            try AtomicFile.replace(URL(fileURLWithPath: output), with: URL(fileURLWithPath: temporary))
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        return result
+    }
+}
+
+/// The gadgetc executable, which builds precompiled headers in the background (`gadgetc
+/// precompile-header`) so that they are sealed: this process when it is gadgetc, else a gadgetc next to
+/// it or in a folder above (a test bundle beside the built tool); nil when there is none.
+public enum GadgetcExecutable {
+    public static let located: String? = {
+        let me = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        if me.lastPathComponent == "gadgetc" { return me.path }
+        var folder = me.deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = folder.appendingPathComponent("gadgetc").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            folder.deleteLastPathComponent()
+        }
+        return nil
+    }()
+}
