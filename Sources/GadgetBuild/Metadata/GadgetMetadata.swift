@@ -49,8 +49,8 @@ public struct GadgetMetadata: Equatable, Sendable {
 
     public init(contentsOf url: URL) throws {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw MetadataError.unreadable(path: url.path, reason: error.localizedDescription)
+        do { data = try RegularFile.read(url.path) } catch let failure as RegularFile.Failure {
+            throw MetadataError.unreadable(path: url.path, reason: failure.reason)
         }
         try self.init(bytes: data, origin: url.lastPathComponent)
     }
