@@ -31,6 +31,7 @@ public struct GadgetMetadata: Equatable, Sendable {
             return
         }
         guard let mapping = root.mapping else { throw MetadataError.notAMapping(file: origin) }
+        try MetadataShape.check(mapping, origin: origin)
         name = mapping["name"]?.string
         description = mapping["description"]?.string
         homepageURL = mapping["homepageURL"]?.string
