@@ -94,7 +94,8 @@ struct GadgetBatch {
 
     var many: Bool { folders.count > 1 }
 
-    func name(_ folder: String) -> String { URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent }
+    /// The folder's name for message prefixes, control characters escaped.
+    func name(_ folder: String) -> String { Terminal.escape(URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent) }
 
     /// A driver for one gadget; drivers of one run share the job slots, the probe's answer and PCH builds.
     func driver(_ folder: String?, probes: ProbeMemo? = nil) -> BuildDriver {

@@ -62,5 +62,5 @@ enum ByteText {
 }
 
 extension String {
-    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+    func leftPadded(_ width: Int, with pad: Character = " ") -> String { count >= width ? self : String(repeating: pad, count: width - count) + self }
 }
