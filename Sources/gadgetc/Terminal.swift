@@ -43,10 +43,17 @@ enum Terminal {
         scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}"
     }
 
-    /// Quotes an argument for display the way a POSIX shell would read it back.
+    /// Quotes an argument so that a POSIX shell reads it back as exactly this one word: anything but
+    /// plain ASCII letters, digits and `-_./=:,+@%` goes in single quotes, inside which `$`, backticks,
+    /// `\` and newlines are literal; a `'` is written as `'\''`.
     static func quote(_ argument: String) -> String {
-        let safe = argument.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,+@%".contains($0) }
+        let safe = argument.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_./=:,+@%".unicodeScalars.contains($0)) }
         return safe && !argument.isEmpty ? argument : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// `quote` for a command's first word, where `NAME=value` would be read as an assignment.
+    static func quoteCommand(_ argument: String) -> String {
+        argument.contains("=") ? "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'" : quote(argument)
     }
 }
 
