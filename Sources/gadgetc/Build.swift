@@ -30,6 +30,7 @@ struct Build: AsyncParsableCommand {
 
     func run() async throws {
         PhaseTrace.mark("gadgetc build: arguments parsed")
+        options.toolchainOptions.warnAboutIncludeDirectories()
         let batch = GadgetBatch(folders: GadgetFolder.expand(folders), options: options, quiet: outputOptions.json)
         if dryRun {
             do {

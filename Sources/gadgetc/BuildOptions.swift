@@ -69,7 +69,7 @@ struct BuildOptions: ParsableArguments {
     func request(for folder: String, count: Int) -> BuildRequest {
         BuildRequest(
             gadgetFolder: folder, buildFile: file, architectures: (try? Architecture.parseList(arch)) ?? Architecture.allCases,
-            toolchain: local ? .native : toolchain, includeDirectories: toolchainOptions.includeDirectories,
+            toolchain: local ? .native : toolchain, includeDirectories: toolchainOptions.usableIncludeDirectories,
             tag: tag, outputDirectory: output.map { count > 1 ? "\($0)/\(URL(fileURLWithPath: folder).lastPathComponent)" : $0 },
             ociLayout: ociLayout ?? store, verify: verify, validateMetadata: validateMetadata, useCache: !noCache,
             container: containerOptions.settings, updateMetadata: updateMetadata)
