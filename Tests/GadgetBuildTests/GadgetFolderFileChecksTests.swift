@@ -156,6 +156,12 @@ import Testing
         #expect(error == .notARegularFile(file: "build.yaml: 'ebpfsource: adir'", kind: "a directory", remedy: "name a C source file"))
     }
 
+    @Test func buildYAMLThatIsNotUTF8SaysSo() throws {
+        let (root, _) = try makeGadget()
+        try Data([0x65, 0x62, 0xFF, 0x0A]).write(to: root.appendingPathComponent("build.yaml"))
+        #expect(failure(root) == .invalidYAML(file: "build.yaml", reason: "not UTF-8 text"))
+    }
+
     @Test func fifoHeaderIsNotOpenedForTheVmlinuxScan() throws {
         let (root, _) = try makeGadget()
         try fifo(root, "pipe.h")

@@ -64,9 +64,12 @@ public struct GadgetFolder: Equatable, Sendable {
         let hasBuildFile = try buildFilePath != nil
             || Self.checked(buildURL, in: resolvedRoot, root: root, remedy: "replace it with a build.yaml file, or remove it") != nil
         if hasBuildFile {
-            let text: String
-            do { text = try Self.readText(buildURL) } catch let failure as RegularFile.Failure {
+            let data: Data
+            do { data = try RegularFile.read(buildURL.path) } catch let failure as RegularFile.Failure {
                 throw MetadataError.unreadable(path: buildURL.path, reason: failure.reason)
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw MetadataError.invalidYAML(file: buildURL.lastPathComponent, reason: "not UTF-8 text")
             }
             configuration = try BuildFile(yaml: text, origin: buildURL.lastPathComponent)
             buildFile = buildURL
@@ -127,7 +130,7 @@ public struct GadgetFolder: Equatable, Sendable {
         includesVmlinux = texts.values.contains(where: Self.includesVmlinux)
     }
 
-    /// A file's text; not UTF-8 is read as UTF-8 with replacement characters (YAML parsing reports it).
+    /// A C file's text, for the vmlinux.h scan; bytes that are not UTF-8 become replacement characters.
     static func readText(_ url: URL) throws(RegularFile.Failure) -> String {
         let data = try RegularFile.read(url.path)
         return String(data: data, encoding: .utf8) ?? String(decoding: data, as: UTF8.self)
