@@ -30,6 +30,7 @@ struct Build: AsyncParsableCommand {
 
     func run() async throws {
         PhaseTrace.mark("gadgetc build: arguments parsed")
+        options.toolchainOptions.warnAboutIncludeDirectories()
         let batch = GadgetBatch(folders: GadgetFolder.expand(folders), options: options, quiet: outputOptions.json)
         if dryRun {
             do {
@@ -77,21 +78,28 @@ struct GadgetResult: Encodable {
 /// `--dry-run` as text: one line per job with its exact command line.
 enum PlanText {
     static func render(_ plan: BuildPlan) -> String {
-        var lines = ["# \(plan.gadgetFolder)"]
-        if let compiler = plan.compiler { lines.append("# native: clang \(compiler.version) at \(compiler.path) (\(plan.compilerReason))") }
+        // Comment lines show paths escaped (a newline in a folder's name must not end the comment); command
+        // lines quote every word, so the output runs as a shell script exactly as planned.
+        var lines = ["# " + Terminal.escape(plan.gadgetFolder)]
+        if let compiler = plan.compiler { lines.append("# " + Terminal.escape("native: clang \(compiler.version) at \(compiler.path) (\(plan.compilerReason))")) }
         if let container = plan.container {
             let arches = plan.toolchains.filter { $0.toolchain == .container }.map(\.arch.rawValue).joined(separator: ", ")
-            lines.append("# \(arches) in the builder container: \(container.image) (pull: \(container.pullPolicy.rawValue)); run as: docker exec CONTAINER …")
+            lines.append("# " + Terminal.escape("\(arches) in the builder container: \(container.image) (pull: \(container.pullPolicy.rawValue)); run as: docker exec CONTAINER …"))
         }
         for job in plan.jobs {
             lines.append(job.argv.isEmpty
-                ? "# \(job.summary) (in-process)\(job.outputs.isEmpty ? "" : " -> " + job.outputs.joined(separator: " "))"
-                : "(cd \(Terminal.quote(job.workingDirectory ?? ".")) && \(Self.assignments(job.environment))\(job.argv.map(Terminal.quote).joined(separator: " ")))")
+                ? "# " + Terminal.escape("\(job.summary) (in-process)\(job.outputs.isEmpty ? "" : " -> " + job.outputs.joined(separator: " "))")
+                : "(cd \(Terminal.quote(job.workingDirectory ?? ".")) && \(Self.assignments(job.environment))\(command(job.argv)))")
         }
         for pch in plan.precompiledHeadersToBuild {
-            lines.append("# afterwards, in the background, for later builds: \(assignments(pch.environment))\(pch.argv.map(Terminal.quote).joined(separator: " "))")
+            lines.append("# " + Terminal.escape("afterwards, in the background, for later builds: \(assignments(pch.environment))\(command(pch.argv))"))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// An argv as shell words.
+    static func command(_ argv: [String]) -> String {
+        (argv.prefix(1).map(Terminal.quoteCommand) + argv.dropFirst().map(Terminal.quote)).joined(separator: " ")
     }
 
     /// `NAME=value ` for each variable a command gets added, as a shell would take them.

@@ -69,7 +69,7 @@ struct BuildOptions: ParsableArguments {
     func request(for folder: String, count: Int) -> BuildRequest {
         BuildRequest(
             gadgetFolder: folder, buildFile: file, architectures: (try? Architecture.parseList(arch)) ?? Architecture.allCases,
-            toolchain: local ? .native : toolchain, includeDirectories: toolchainOptions.includeDirectories,
+            toolchain: local ? .native : toolchain, includeDirectories: toolchainOptions.usableIncludeDirectories,
             tag: tag, outputDirectory: output.map { count > 1 ? "\($0)/\(URL(fileURLWithPath: folder).lastPathComponent)" : $0 },
             ociLayout: ociLayout ?? store, verify: verify, validateMetadata: validateMetadata, useCache: !noCache,
             container: containerOptions.settings, updateMetadata: updateMetadata)
@@ -94,7 +94,8 @@ struct GadgetBatch {
 
     var many: Bool { folders.count > 1 }
 
-    func name(_ folder: String) -> String { URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent }
+    /// The folder's name for message prefixes, control characters escaped.
+    func name(_ folder: String) -> String { Terminal.escape(URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent) }
 
     /// A driver for one gadget; drivers of one run share the job slots, the probe's answer and PCH builds.
     func driver(_ folder: String?, probes: ProbeMemo? = nil) -> BuildDriver {

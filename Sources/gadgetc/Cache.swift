@@ -35,7 +35,7 @@ struct Cache: ParsableCommand {
 
         func validate() throws {
             guard CacheMaintenance.parseSize(maxSize) != nil else {
-                throw ValidationError("--max-size '\(maxSize)' is not a size: use bytes or a number with K, M or G, like 500M")
+                throw ValidationError("--max-size '\(Terminal.escape(maxSize))' is not a size up to the maximum, 8589934591G (just under 8 EiB): use bytes or a number with K, M or G, like 500M")
             }
         }
 
@@ -62,5 +62,5 @@ enum ByteText {
 }
 
 extension String {
-    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+    func leftPadded(_ width: Int, with pad: Character = " ") -> String { count >= width ? self : String(repeating: pad, count: width - count) + self }
 }

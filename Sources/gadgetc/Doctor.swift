@@ -15,9 +15,10 @@ struct Doctor: AsyncParsableCommand {
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func run() async throws {
+        toolchain.warnAboutIncludeDirectories()
         let host = LiveHost()
         let report = await HostProbe(host: host, cache: CacheLocation(environment: host.environment),
-                                     userIncludeDirectories: toolchain.includeDirectories, engineOption: container.containerHost,
+                                     userIncludeDirectories: toolchain.usableIncludeDirectories, engineOption: container.containerHost,
                                      builderImage: container.builderImage).run()
         if output.json {
             print(try JSONOutput.encode(report))

@@ -7,6 +7,14 @@ extension ToolchainChoice: ExpressibleByArgument {}
 struct ToolchainOptions: ParsableArguments {
     @Option(name: .customShort("I"), help: ArgumentHelp("Extra include folder: gadget headers root, or a folder with <arch>/vmlinux.h. Repeatable.", valueName: "dir"))
     var includeDirectories: [String] = []
+
+    /// The -I folders passed on (an empty value is dropped, with a warning).
+    var usableIncludeDirectories: [String] { IncludeDirectoryCheck.usable(includeDirectories) }
+
+    /// Prints a `warning:` line per -I value that adds no headers (empty, missing, not a folder).
+    func warnAboutIncludeDirectories() {
+        for warning in IncludeDirectoryCheck.warnings(includeDirectories) { Terminal.writeError("warning: \(Terminal.escape(warning))\n") }
+    }
 }
 
 /// Machine-readable output.

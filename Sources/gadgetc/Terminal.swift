@@ -10,23 +10,50 @@ enum Terminal {
         FileHandle.standardError.write(Data(text.utf8))
     }
 
-    /// The one line an error is shown as (each of gadgetc's error types describes itself in one line).
+    /// The one line an error is shown as (each of gadgetc's error types describes itself in one line;
+    /// a newline or other control character from a path or tag is shown escaped, never cut or obeyed).
     static func line(_ error: Error) -> String {
         // Foundation's errors describe themselves as a dump of their user info: say what and where instead.
-        if let error = error as? CocoaError {
-            return error.localizedDescription + (error.filePath.map { " (\($0))" } ?? "")
-        }
-        return String(describing: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+        if let text = FoundationErrorText.describe(error) { return escape(text) }
+        let text = String(describing: error)
+        return escape(String(text[..<(text.lastIndex { !$0.isWhitespace }.map(text.index(after:)) ?? text.startIndex)]))
     }
 
     static func error(_ error: Error, prefix: String = "") {
-        writeError("error: \(prefix)\(line(error))\n")
+        writeError("error: \(escape(prefix))\(line(error))\n")
     }
 
-    /// Quotes an argument for display the way a POSIX shell would read it back.
+    /// Control characters as escapes (`\n`, `\t`, `\u{1B}`), so that text from the user stays on one line.
+    static func escape(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var escaped = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": escaped += "\\n"
+            case "\r": escaped += "\\r"
+            case "\t": escaped += "\\t"
+            case _ where isControl(scalar): escaped += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
+    }
+
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}"
+    }
+
+    /// Quotes an argument so that a POSIX shell reads it back as exactly this one word: anything but
+    /// plain ASCII letters, digits and `-_./=:,+@%` goes in single quotes, inside which `$`, backticks,
+    /// `\` and newlines are literal; a `'` is written as `'\''`.
     static func quote(_ argument: String) -> String {
-        let safe = argument.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,+@%".contains($0) }
+        let safe = argument.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_./=:,+@%".unicodeScalars.contains($0)) }
         return safe && !argument.isEmpty ? argument : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// `quote` for a command's first word, where `NAME=value` would be read as an assignment.
+    static func quoteCommand(_ argument: String) -> String {
+        argument.contains("=") ? "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'" : quote(argument)
     }
 }
 

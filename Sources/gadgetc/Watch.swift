@@ -21,6 +21,7 @@ struct Watch: AsyncParsableCommand {
     func validate() throws { try options.check(folders: GadgetFolder.expand(folders)) }
 
     func run() async throws {
+        options.toolchainOptions.warnAboutIncludeDirectories()
         let batch = GadgetBatch(folders: GadgetFolder.expand(folders).map { URL(fileURLWithPath: $0).standardizedFileURL.path },
                                 options: options, quiet: true)
         let watcher = try FileWatcher()

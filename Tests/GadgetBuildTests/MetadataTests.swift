@@ -93,7 +93,7 @@ import Testing
     @Test func symlinkOutOfTheFolderIsRejected() throws {
         let root = try makeFolder(["program.bpf.c": "", "build.yaml": "metadata: meta.yaml\n"])
         try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("meta.yaml").path, withDestinationPath: "/etc/hostname")
-        #expect(throws: MetadataError.pathEscapesGadget(file: "build.yaml", key: "metadata", path: "meta.yaml")) {
+        #expect(throws: MetadataError.symlinkLeavesGadget(file: "build.yaml: 'metadata: meta.yaml'", target: ResolvedPath("/etc/hostname").path)) {
             try GadgetFolder(folder: root.path)
         }
     }

@@ -99,13 +99,29 @@ public struct CacheMaintenance: Sendable {
         }
     }
 
-    /// Parses "2G", "500M", "64K" or a byte count.
+    /// Parses "2G", "1.5G", "500M", "64K" or a byte count: digits with an optional decimal fraction and
+    /// unit, nothing else (no sign, exponent, `inf` or `nan`). nil when it is not a size or is more than
+    /// `Int64.max` bytes (8589934591G, just under 8 EiB), checked without floating-point overflow.
     public static func parseSize(_ text: String) -> Int64? {
         let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased()
         let units: [(String, Int64)] = [("GB", 1 << 30), ("G", 1 << 30), ("MB", 1 << 20), ("M", 1 << 20), ("KB", 1 << 10), ("K", 1 << 10), ("B", 1)]
-        for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
-            return Double(trimmed.dropLast(suffix.count)).flatMap { $0 >= 0 ? Int64($0 * Double(factor)) : nil }
+        let (number, factor) = units.first { trimmed.hasSuffix($0.0) }.map { (trimmed.dropLast($0.0.count), $0.1) } ?? (Substring(trimmed), 1)
+        let parts = number.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let whole = parts.first, !whole.isEmpty, whole.allSatisfy(\.isASCII), whole.allSatisfy(\.isNumber) else { return nil }
+        let fraction = parts.count == 2 ? parts[1] : ""
+        guard fraction.allSatisfy(\.isASCII), fraction.allSatisfy(\.isNumber), parts.count == 1 || !fraction.isEmpty else { return nil }
+        var bytes: Int64 = 0
+        for digit in whole {
+            let (tenfold, overflowA) = bytes.multipliedReportingOverflow(by: 10)
+            let (next, overflowB) = tenfold.addingReportingOverflow(Int64(digit.wholeNumberValue!))
+            guard !overflowA, !overflowB else { return nil }
+            bytes = next
         }
-        return Int64(trimmed).flatMap { $0 >= 0 ? $0 : nil }
+        let (scaled, overflow) = bytes.multipliedReportingOverflow(by: factor)
+        guard !overflow else { return nil }
+        // The fraction adds less than one unit (at most 2^30 bytes): exact enough in a Double, never overflowing it.
+        let part = Int64((Double("0." + fraction) ?? 0) * Double(factor))
+        let (total, overflowC) = scaled.addingReportingOverflow(part)
+        return overflowC ? nil : total
     }
 }

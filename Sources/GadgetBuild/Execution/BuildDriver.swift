@@ -280,8 +280,33 @@ public struct BuildDriver: Sendable {
         }
     }
 
-    /// ig names an untagged build after nothing; gadgetc uses the gadget folder's name, tag latest.
-    func defaultTag(_ request: BuildRequest) -> String {
-        URL(fileURLWithPath: request.gadgetFolder).standardizedFileURL.lastPathComponent.lowercased()
+    /// ig names an untagged build after nothing; gadgetc uses the gadget folder's name, tag latest:
+    /// `ghcr.io/inspektor-gadget/gadget/<name>:latest`. The name is made a valid repository name
+    /// (lowercase; `a:b` or `my gadget` become `a-b`, `my-gadget`) so that no part of it is taken for a
+    /// tag or registry; a name with nothing usable left is an error asking for -t.
+    func defaultTag(_ request: BuildRequest) throws -> String {
+        let folder = URL(fileURLWithPath: request.gadgetFolder).standardizedFileURL.lastPathComponent
+        var name = ""
+        var separators = ""
+        func flushSeparators() {
+            guard !separators.isEmpty else { return }
+            // Allowed between two name characters: ".", "_", "__" or a run of "-"; anything else becomes "-".
+            name += [".", "_", "__"].contains(separators) || separators.allSatisfy({ $0 == "-" }) ? separators : "-"
+            separators = ""
+        }
+        for character in folder.lowercased() {
+            if character.isASCII && (character.isLetter || character.isNumber) {
+                if !name.isEmpty { flushSeparators() }
+                separators = ""
+                name.append(character)
+            } else {
+                separators.append(".-_".contains(character) ? character : "-")
+            }
+        }
+        let reference = "ghcr.io/inspektor-gadget/gadget/\(name):latest"
+        guard !name.isEmpty, (try? ImageReference(parsing: reference)) != nil else {
+            throw ExecutionError.step("cannot name the image after the folder '\(folder)' (no letters or digits to use): pass -t NAME:TAG")
+        }
+        return reference
     }
 }

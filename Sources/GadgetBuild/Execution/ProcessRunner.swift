@@ -31,7 +31,8 @@ extension CommandRunning {
 }
 
 public struct ProcessRunner: CommandRunning {
-    /// Output beyond this is an error from swift-subprocess; clang's diagnostics stay far below it.
+    /// Output kept per stream; the rest is read and dropped (so the process never blocks on a full
+    /// pipe), and a line at the end says how much was left out. clang's diagnostics stay far below it.
     static let outputLimit = 16 << 20
     /// How long one command may run before it is killed: a clang that hangs, a FIFO it reads, must not
     /// stop a build forever. `GADGETC_TIMEOUT` (seconds) overrides it.
@@ -73,25 +74,59 @@ public struct ProcessRunner: CommandRunning {
 
     private func spawn(_ argv: [String], workingDirectory: String?, environment: [String: String]) async throws -> ProcessResult {
         do {
+            let limit = Self.outputLimit
             let result = try await Subprocess.run(
                 argv[0].contains("/") ? .path(FilePath(argv[0])) : .name(argv[0]),
                 arguments: Arguments(Array(argv.dropFirst())),
                 environment: environment.isEmpty ? .inherit : .inherit.updating(Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(stringLiteral: $0.key), Optional($0.value)) })),
                 workingDirectory: workingDirectory.map { FilePath($0) },
-                output: .string(limit: Self.outputLimit),
-                error: .string(limit: Self.outputLimit)
-            )
+                input: .none,
+                output: .sequence,
+                error: .sequence
+            ) { execution in
+                async let output = BoundedOutput.collect(execution.standardOutput, limit: limit)
+                let error = try await BoundedOutput.collect(execution.standardError, limit: limit)
+                return try await (output, error)
+            }
             let (status, signaled): (Int32, Bool) = switch result.terminationStatus {
             case .exited(let code): (Int32(code), false)
             case .signaled(let signal): (Int32(signal), true)
             }
             return ProcessResult(
                 status: status, signaled: signaled,
-                standardOutput: result.standardOutput, standardError: result.standardError)
+                standardOutput: result.closureResult.0.text, standardError: result.closureResult.1.text)
         } catch is CancellationError {
             throw CancellationError()
         } catch {
             throw ExecutionError.cannotStart(executable: argv[0], reason: "\(error)")
         }
+    }
+}
+
+/// A stream's first `limit` bytes, and how many more there were.
+struct BoundedOutput: Sendable {
+    var kept: [UInt8] = []
+    var dropped = 0
+
+    static func collect(_ stream: SubprocessOutputSequence, limit: Int) async throws -> BoundedOutput {
+        var output = BoundedOutput()
+        for try await buffer in stream {
+            buffer.withUnsafeBytes { bytes in output.append(bytes, limit: limit) }
+        }
+        return output
+    }
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer, limit: Int) {
+        let room = max(0, limit - kept.count)
+        kept.append(contentsOf: bytes.prefix(room))
+        dropped += bytes.count - min(room, bytes.count)
+    }
+
+    /// The kept bytes as text, with a last line saying the output was truncated when it was.
+    var text: String {
+        let head = String(decoding: kept, as: UTF8.self)
+        guard dropped > 0 else { return head }
+        return head + (head.hasSuffix("\n") ? "" : "\n")
+            + "[output truncated: the first \(kept.count >> 20) MiB are shown, \(dropped) more bytes were left out]\n"
     }
 }

@@ -34,27 +34,45 @@ public struct GadgetFolder: Equatable, Sendable {
         self.wasmModule = wasmModule
     }
 
-    /// Reads `folder`, with `buildFilePath` (`-f`) overriding `<folder>/build.yaml`.
+    /// Reads `folder`, with `buildFilePath` (`-f`) overriding `<folder>/build.yaml`. Every file taken from
+    /// the folder is resolved (symlinks followed, dangling ones refused), must stay inside it and be a
+    /// regular file; all of that is asked with lstat/stat before any file is opened.
     public init(folder: String, buildFilePath: String? = nil, fileManager: FileManager = .default) throws {
         let cwd = URL(fileURLWithPath: fileManager.currentDirectoryPath)
         let root = URL(fileURLWithPath: folder, relativeTo: cwd).standardizedFileURL
-        var isDirectory: ObjCBool = false
-        guard fileManager.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw MetadataError.folderMissing(folder)
+        switch FileKind(path: root.path) {
+        case .directory: break
+        case .missing: throw MetadataError.folderMissing(folder)
+        case let kind: throw MetadataError.notAFolder(path: folder, kind: kind.phrase)
         }
         self.root = root
+        let resolvedRoot = ResolvedPath(root.path)
 
-        let buildURL = buildFilePath.map { URL(fileURLWithPath: $0, relativeTo: cwd).standardizedFileURL }
-            ?? root.appendingPathComponent("build.yaml")
-        if fileManager.fileExists(atPath: buildURL.path) {
-            let text: String
-            do { text = try String(contentsOf: buildURL, encoding: .utf8) } catch {
-                throw MetadataError.unreadable(path: buildURL.path, reason: error.localizedDescription)
+        let buildURL: URL
+        if let buildFilePath {
+            // -f names the user's own file, anywhere; it still has to be a regular file.
+            buildURL = URL(fileURLWithPath: buildFilePath, relativeTo: cwd).standardizedFileURL
+            switch FileKind(path: buildURL.path) {
+            case .regular: break
+            case .missing: throw MetadataError.unreadable(path: buildURL.path, reason: "no such file (given with -f)")
+            case let kind:
+                throw MetadataError.notARegularFile(file: "-f \(buildFilePath)", kind: kind.phrase, remedy: "pass the path of a build.yaml file")
+            }
+        } else {
+            buildURL = root.appendingPathComponent("build.yaml")
+        }
+        let hasBuildFile = try buildFilePath != nil
+            || Self.checked(buildURL, in: resolvedRoot, root: root, remedy: "replace it with a build.yaml file, or remove it") != nil
+        if hasBuildFile {
+            let data: Data
+            do { data = try RegularFile.read(buildURL.path) } catch let failure as RegularFile.Failure {
+                throw MetadataError.unreadable(path: buildURL.path, reason: failure.reason)
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw MetadataError.invalidYAML(file: buildURL.lastPathComponent, reason: "not UTF-8 text")
             }
             configuration = try BuildFile(yaml: text, origin: buildURL.lastPathComponent)
             buildFile = buildURL
-        } else if buildFilePath != nil {
-            throw MetadataError.unreadable(path: buildURL.path, reason: "no such file (given with -f)")
         } else {
             configuration = BuildFile()
             buildFile = nil
@@ -63,13 +81,18 @@ public struct GadgetFolder: Equatable, Sendable {
 
         let source = try Self.inside(root, configuration.ebpfSource, key: "ebpfsource", origin: origin)
         let metadataURL = try Self.inside(root, configuration.metadata, key: "metadata", origin: origin)
-        let hasSource = fileManager.fileExists(atPath: source.path)
-        let hasMetadata = fileManager.fileExists(atPath: metadataURL.path)
+        // A default path is named by itself in messages; one build.yaml gave is named as its entry.
+        let sourceOrigin = configuration.ebpfSource == BuildFile.defaultEBPFSource ? nil : origin
+        let metadataOrigin = configuration.metadata == BuildFile.defaultMetadata ? nil : origin
+        let hasSource = try Self.checked(source, in: resolvedRoot, root: root, key: "ebpfsource", origin: sourceOrigin,
+                                         remedy: sourceOrigin == nil ? "replace it with the gadget's C source" : "name a C source file") != nil
+        let hasMetadata = try Self.checked(metadataURL, in: resolvedRoot, root: root, key: "metadata", origin: metadataOrigin,
+                                           remedy: "replace it with the gadget's metadata file, or remove it") != nil
         metadata = hasMetadata ? metadataURL : nil
 
         if let wasm = configuration.wasm {
             let url = try Self.inside(root, wasm, key: "wasm", origin: origin)
-            guard fileManager.fileExists(atPath: url.path) else {
+            guard try Self.checked(url, in: resolvedRoot, root: root, key: "wasm", origin: origin, remedy: "name a .wasm module file") != nil else {
                 throw MetadataError.fileMissing(file: origin, key: "wasm", path: wasm)
             }
             guard url.pathExtension == "wasm" else { throw MetadataError.unsupportedWasmSource(path: wasm) }
@@ -90,13 +113,49 @@ public struct GadgetFolder: Equatable, Sendable {
         let mainSource = String(source.path.dropFirst(root.path.count + 1))
         let siblings = (try? fileManager.contentsOfDirectory(atPath: root.path)) ?? []
         let others = siblings.filter { $0.hasSuffix(".bpf.c") && $0 != mainSource }.sorted()
+        for other in others {
+            // Found by the glob, compiled and linked like the main source: the same rules apply.
+            _ = try Self.checked(root.appendingPathComponent(other), in: resolvedRoot, root: root,
+                                 remedy: "every *.bpf.c of the folder is compiled; rename it or replace it with a C source file")
+        }
         ebpfSources = [mainSource] + others
         var texts: [String: String] = [:]
         for name in ebpfSources + siblings.filter({ $0.hasSuffix(".h") }) {
-            texts[name] = try? String(contentsOf: root.appendingPathComponent(name), encoding: .utf8)
+            // Headers are only scanned for vmlinux.h here: one that is not a regular file of the folder is skipped, never opened.
+            let url = root.appendingPathComponent(name)
+            guard ResolvedPath(url.path).isInside(resolvedRoot) else { continue }
+            texts[name] = try? Self.readText(url)
         }
         sourcesStartingWithVmlinux = Set(ebpfSources.filter { texts[$0].map(PrecompiledHeader.sourceStartsWithVmlinux) ?? false })
         includesVmlinux = texts.values.contains(where: Self.includesVmlinux)
+    }
+
+    /// A C file's text, for the vmlinux.h scan; bytes that are not UTF-8 become replacement characters.
+    static func readText(_ url: URL) throws(RegularFile.Failure) -> String {
+        let data = try RegularFile.read(url.path)
+        return String(data: data, encoding: .utf8) ?? String(decoding: data, as: UTF8.self)
+    }
+
+    /// `url` checked for a build: nil when nothing is there; the url when it is a regular file that
+    /// resolves inside the folder; an error for a symlink leaving the folder, a dangling symlink or
+    /// anything but a regular file. `origin`/`key` name the build.yaml entry that named it, if one did.
+    static func checked(_ url: URL, in resolvedRoot: ResolvedPath, root: URL, key: String? = nil, origin: String? = nil,
+                        remedy: String) throws -> URL? {
+        let relative = url.path.hasPrefix(root.path + "/") ? String(url.path.dropFirst(root.path.count + 1)) : url.path
+        let display = origin.flatMap { origin in key.map { "\(origin): '\($0): \(relative)'" } } ?? relative
+        let resolved = ResolvedPath(url.path)
+        var info = stat()
+        let present = lstat(url.path, &info) == 0
+        if !resolved.exists {
+            guard present, info.st_mode & S_IFMT == S_IFLNK else { return nil }  // nothing there at all
+            throw MetadataError.danglingSymlink(file: display, target: ResolvedPath.readLink(url.path) ?? resolved.path)
+        }
+        guard resolved.isInside(resolvedRoot) else {
+            throw MetadataError.symlinkLeavesGadget(file: display, target: resolved.path)
+        }
+        let kind = FileKind(path: resolved.path)
+        guard kind == .regular else { throw MetadataError.notARegularFile(file: display, kind: kind.phrase, remedy: remedy) }
+        return url
     }
 
     /// Whether C text has an `#include` of vmlinux.h that is not behind a `__has_include` check.
@@ -122,12 +181,11 @@ public struct GadgetFolder: Equatable, Sendable {
         }
     }
 
-    /// Resolves `path` against the folder and rejects anything that leaves it (`..`, absolute paths, symlinks out).
+    /// Resolves `path` against the folder and rejects a path that leaves it as written (`..`, absolute
+    /// paths); symlinks are followed and checked by `checked`, which names the link.
     static func inside(_ root: URL, _ path: String, key: String, origin: String) throws -> URL {
         let candidate = URL(fileURLWithPath: path, relativeTo: root).standardizedFileURL
-        let resolvedRoot = root.resolvingSymlinksInPath().path
-        let resolved = candidate.resolvingSymlinksInPath().path
-        guard !path.hasPrefix("/"), resolved.hasPrefix(resolvedRoot + "/") else {
+        guard !path.hasPrefix("/"), candidate.path.hasPrefix(root.path + "/") else {
             throw MetadataError.pathEscapesGadget(file: origin, key: key, path: path)
         }
         return candidate

@@ -31,6 +31,7 @@ public struct GadgetMetadata: Equatable, Sendable {
             return
         }
         guard let mapping = root.mapping else { throw MetadataError.notAMapping(file: origin) }
+        try MetadataShape.check(mapping, origin: origin)
         name = mapping["name"]?.string
         description = mapping["description"]?.string
         homepageURL = mapping["homepageURL"]?.string
@@ -49,8 +50,8 @@ public struct GadgetMetadata: Equatable, Sendable {
 
     public init(contentsOf url: URL) throws {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw MetadataError.unreadable(path: url.path, reason: error.localizedDescription)
+        do { data = try RegularFile.read(url.path) } catch let failure as RegularFile.Failure {
+            throw MetadataError.unreadable(path: url.path, reason: failure.reason)
         }
         try self.init(bytes: data, origin: url.lastPathComponent)
     }

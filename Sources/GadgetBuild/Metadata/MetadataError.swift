@@ -15,6 +15,14 @@ public enum MetadataError: Error, Equatable, CustomStringConvertible {
     case unsupportedWasmSource(path: String)
     case unreadable(path: String, reason: String)
     case validation(file: String, problems: [String])
+    case notAFolder(path: String, kind: String)
+    /// `file` (relative to the gadget folder) resolves, through a symlink, to `target` outside it.
+    case symlinkLeavesGadget(file: String, target: String)
+    case danglingSymlink(file: String, target: String)
+    /// `file` is a directory, FIFO, device, …: `what` says which; `remedy` what to give instead.
+    case notARegularFile(file: String, kind: String, remedy: String)
+    case wrongType(file: String, key: String, expected: String, found: String)
+    case cannotWrite(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -40,6 +48,18 @@ public enum MetadataError: Error, Equatable, CustomStringConvertible {
             return "wasm source '\(path)' needs a Go or Rust wasm toolchain, which gadgetc cannot run yet: build it to a .wasm module and name that in build.yaml's 'wasm' key"
         case .unreadable(let path, let reason):
             return "cannot read \(path): \(reason)"
+        case .notAFolder(let path, let kind):
+            return "'\(path)' is \(kind), not a folder: pass the gadget folder that holds program.bpf.c and gadget.yaml"
+        case .symlinkLeavesGadget(let file, let target):
+            return "\(file) is a symlink to '\(target)', outside the gadget folder: copy the file into the folder instead (gadgetc reads only the folder's own files)"
+        case .danglingSymlink(let file, let target):
+            return "\(file) is a symlink to '\(target)', which does not exist: remove the link or point it at a file inside the gadget folder"
+        case .notARegularFile(let file, let kind, let remedy):
+            return "\(file) is \(kind), not a regular file: \(remedy)"
+        case .wrongType(let file, let key, let expected, let found):
+            return "\(file): '\(key)' must be \(expected), found \(found)"
+        case .cannotWrite(let path, let reason):
+            return "cannot write \(path): \(reason)"
         case .validation(let file, let problems):
             return "\(file) does not match the eBPF object: \(problems.joined(separator: "; ")) (fix gadget.yaml, or pass --no-validate-metadata)"
         }

@@ -219,25 +219,65 @@ public struct MetadataUpdater: Sendable {
         return isString ? plain : Node(text, .implicit, .singleQuoted)
     }
 
-    /// Writes the file atomically, keeping an existing file's mode (and, as root, its owner); a new file
-    /// made as root gets the owner of `ownerLike` (the eBPF source), as ig does.
+    /// Writes the file atomically and durably (temporary file, fsync, rename, fsync of the folder),
+    /// keeping an existing file's mode (and, as root, its owner); a new file made as root gets the owner
+    /// of `ownerLike` (the eBPF source), as ig does. A symlink is followed only to a file in its own
+    /// folder or below: that file is updated and the link kept. A link leaving the folder or dangling
+    /// is refused, and so is anything but a regular file.
     public static func write(_ data: Data, to url: URL, ownerLike: URL?) throws {
-        let fileManager = FileManager.default
-        let previous = try? fileManager.attributesOfItem(atPath: url.path)
-        let temporary = AtomicFile.temporarySibling(of: url)
+        let folder = ResolvedPath(url.deletingLastPathComponent().path)
+        let resolved = ResolvedPath(url.path)
+        var linkInfo = stat()
+        let present = lstat(url.path, &linkInfo) == 0
+        if !resolved.exists, present, linkInfo.st_mode & S_IFMT == S_IFLNK {
+            throw MetadataError.danglingSymlink(file: url.lastPathComponent, target: ResolvedPath.readLink(url.path) ?? resolved.path)
+        }
+        guard resolved.isInside(folder), resolved.path != folder.path else {
+            throw MetadataError.symlinkLeavesGadget(file: url.lastPathComponent, target: resolved.path)
+        }
+        let target = resolved.path
+        var previous = stat()
+        let exists = stat(target, &previous) == 0
+        if exists, previous.st_mode & S_IFMT != S_IFREG {
+            throw MetadataError.notARegularFile(file: url.lastPathComponent, kind: FileKind(mode: previous.st_mode).phrase,
+                                                remedy: "replace it with the gadget's metadata file, or remove it")
+        }
+        var owner: (uid: uid_t, gid: gid_t)?
+        if geteuid() == 0 {
+            var source = stat()
+            if exists { owner = (previous.st_uid, previous.st_gid) }
+            else if let ownerLike, stat(ownerLike.path, &source) == 0 { owner = (source.st_uid, source.st_gid) }
+        }
+        let temporary = AtomicFile.temporarySibling(of: URL(fileURLWithPath: target)).path
+        func failure(_ step: String, _ code: Int32) -> MetadataError {
+            .cannotWrite(path: url.path, reason: "\(step): \(SystemError.text(code))")
+        }
+        // A new file gets 0666 less the umask, as any editor would make it; an existing one keeps its mode.
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o666)
+        guard descriptor >= 0 else { throw failure("cannot create a temporary file beside it", errno) }
         do {
-            try data.write(to: temporary, options: [])
-            var attributes: [FileAttributeKey: Any] = [:]
-            if let mode = previous?[.posixPermissions] { attributes[.posixPermissions] = mode }
-            if geteuid() == 0, let owner = previous ?? ownerLike.flatMap({ try? fileManager.attributesOfItem(atPath: $0.path) }) {
-                attributes[.ownerAccountID] = owner[.ownerAccountID]
-                attributes[.groupOwnerAccountID] = owner[.groupOwnerAccountID]
+            defer { close(descriptor) }
+            var offset = 0
+            while offset < data.count {
+                let written = data.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw failure("write failed", errno)
+                }
+                offset += written
             }
-            if !attributes.isEmpty { try? fileManager.setAttributes(attributes, ofItemAtPath: temporary.path) }
-            try AtomicFile.replace(url, with: temporary)
+            if exists, fchmod(descriptor, previous.st_mode & 0o7777) != 0 { throw failure("cannot keep its mode", errno) }
+            if let owner, fchown(descriptor, owner.uid, owner.gid) != 0 { throw failure("cannot keep its owner", errno) }
+            if fsync(descriptor) != 0 { throw failure("fsync failed", errno) }
+            if rename(temporary, target) != 0 { throw failure("cannot rename the temporary file over it", errno) }
         } catch {
-            try? fileManager.removeItem(at: temporary)
+            unlink(temporary)
             throw error
+        }
+        let directory = open(URL(fileURLWithPath: target).deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 {
+            fsync(directory)  // the rename is durable once the folder is; nothing to do if this fails
+            close(directory)
         }
     }
 }
