@@ -69,6 +69,24 @@ import Testing
         #expect(try await box.build(outputDirectory: box.root.appendingPathComponent("o").path).compiled.count == 1, "still not cached")
     }
 
+    /// F13: a cache folder that cannot be one (GADGETC_CACHE_DIR names a file) never fails a build; the
+    /// vmlinux.h it would have held is made in the temporary folder.
+    @Test func anUnusableCacheFolderDoesNotFailTheBuild() async throws {
+        let root = try Fixtures.temporaryDirectory("cache-file")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let file = root.appendingPathComponent("cache-is-a-file")
+        try Data("x".utf8).write(to: file)
+        let gadget = root.appendingPathComponent("needs_vmlinux")
+        try FileManager.default.copyItem(at: Fixtures.testdata.appendingPathComponent("needs_vmlinux"), to: gadget)
+        let result = try await Fixtures.run([Fixtures.gadgetc, "build", gadget.path, "--arch", "amd64", "-I", Fixtures.bundledHeaders,
+                                             "--oci-layout", root.appendingPathComponent("layout").path],
+                                            environment: ["GADGETC_CACHE_DIR": file.path, "TMPDIR": root.path])
+        #expect(result.succeeded, "\(result.standardError)")
+        #expect(result.standardError.contains("building without the cache"), "\(result.standardError)")
+        #expect(!result.standardError.contains("NSCocoaErrorDomain"))
+        #expect(try Data(contentsOf: file) == Data("x".utf8), "the file is left as it was")
+    }
+
     /// Hashing refuses what is not a regular file at once (a FIFO would block, /dev/zero never ends).
     func ContentDigestThrows(_ path: String) throws -> Bool {
         do {

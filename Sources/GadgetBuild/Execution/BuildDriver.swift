@@ -275,7 +275,7 @@ public struct BuildDriver: Sendable {
             buildCache.onNote = { observer.note($0) }
             return buildCache
         } catch {
-            observer.note("building without the cache: \(cache.root.path) is not usable (\(error.localizedDescription))")
+            observer.note("building without the cache: \(cache.root.path) is not usable (\(FoundationErrorText.describe(error) ?? "\(error)"))")
             return nil
         }
     }

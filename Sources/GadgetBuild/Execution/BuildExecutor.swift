@@ -42,7 +42,7 @@ public struct BuildExecutor: Sendable {
             do {
                 try FileManager.default.createDirectory(atPath: "\(plan.workDirectory)/\(arch)", withIntermediateDirectories: true)
             } catch {
-                throw ExecutionError.step("cannot create the folder for compiled objects \(plan.workDirectory)/\(arch): \(error.localizedDescription); give -o a writable folder")
+                throw ExecutionError.step("cannot create the folder for compiled objects \(plan.workDirectory)/\(arch): \(FoundationErrorText.describe(error) ?? "\(error)"); give -o a writable folder")
             }
         }
         for job in plan.jobs(.generateVmlinux) { try await timed(job) { try generateVmlinux(job) } }
@@ -129,7 +129,7 @@ public struct BuildExecutor: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw ExecutionError.step("cannot write vmlinux.h into \(folder): \(error.localizedDescription); set GADGETC_CACHE_DIR (or XDG_CACHE_HOME) to a writable folder, or pass -I DIR with <arch>/vmlinux.h")
+            throw ExecutionError.step("cannot write vmlinux.h into \(folder): \(FoundationErrorText.describe(error) ?? "\(error)"); set GADGETC_CACHE_DIR (or XDG_CACHE_HOME) to a writable folder, or pass -I DIR with <arch>/vmlinux.h")
         }
         try GeneratedVmlinux.generate(fromBTF: URL(fileURLWithPath: btf), to: URL(fileURLWithPath: output))
     }

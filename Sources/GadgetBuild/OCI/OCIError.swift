@@ -106,6 +106,6 @@ public struct OCIError: Error, CustomStringConvertible, Equatable, Sendable {
             default: break
             }
         }
-        return nsError.localizedDescription.replacingOccurrences(of: "\n", with: " ")
+        return FoundationErrorText.describe(error) ?? "error \(nsError.code) in \(nsError.domain)"
     }
 }

@@ -8,13 +8,27 @@ import Foundation
 /// truncated, flipped) or left without a seal by a killed build is generated again, with or without
 /// `--no-cache`, so a damaged cache never changes what a gadget is compiled against.
 public enum GeneratedVmlinux {
+    /// Where the header for `arch` goes: in the cache, or in the temporary folder when the cache's
+    /// folder cannot hold it (GADGETC_CACHE_DIR naming a file): a build never fails for its cache.
     public static func folder(for arch: Architecture, btfFingerprint: String, cache: CacheLocation?) -> URL {
         let digest = SHA256.hash(data: Data("\(arch) \(btfFingerprint)".utf8)).map { String(format: "%02x", $0) }.joined()
-        let root = cache?.folder("vmlinux") ?? URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("gadgetc-vmlinux")
+        let usable = cache.flatMap { canHoldFolders($0.root) ? $0 : nil }
+        let root = usable?.folder("vmlinux") ?? URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("gadgetc-vmlinux")
         return root.appendingPathComponent(String(digest.prefix(16))).appendingPathComponent(arch.rawValue)
     }
 
     static func sealPath(of header: String) -> String { header + ".seal" }
+
+    /// Whether folders can be made at `url`: the nearest part of it that exists is a folder.
+    static func canHoldFolders(_ url: URL) -> Bool {
+        var current = url
+        var info = stat()
+        while stat(current.path, &info) != 0 {
+            guard errno == ENOENT, current.path != "/" else { return false }
+            current.deleteLastPathComponent()
+        }
+        return (info.st_mode & S_IFMT) == S_IFDIR
+    }
 
     /// Whether `header` is as gadgetc wrote it (its fingerprint is the sealed one).
     public static func isSealed(_ header: String, host: HostSystem) -> Bool {
