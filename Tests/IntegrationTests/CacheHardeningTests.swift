@@ -69,6 +69,37 @@ import Testing
         #expect(try await box.build(outputDirectory: box.root.appendingPathComponent("o").path).compiled.count == 1, "still not cached")
     }
 
+    /// F7: a compiler that never answers, when it is identified or while it compiles, is killed after
+    /// the bound and named in one error line.
+    @Test(arguments: ["identify", "compile"])
+    func aHangingCompilerIsKilledAfterTheBound(stage: String) async throws {
+        let root = try Fixtures.temporaryDirectory("hang-\(stage)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let clang = root.appendingPathComponent("clang-16")
+        let script = stage == "identify"
+            ? "#!/bin/sh\nexec sleep 600\n"
+            : "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = -print-targets ] && exec /usr/bin/clang-16 \"$@\"; done\nexec sleep 600\n"
+        try script.write(to: clang, atomically: true, encoding: .utf8)
+        chmod(clang.path, 0o755)
+        let gadget = root.appendingPathComponent("trace_signal")
+        try FileManager.default.copyItem(at: Fixtures.samples.appendingPathComponent("trace_signal"), to: gadget)
+        let started = ContinuousClock.now
+        let result = try await Fixtures.run([Fixtures.gadgetc, "build", gadget.path, "--arch", "amd64", "-I", Fixtures.bundledHeaders,
+                                             "--oci-layout", root.appendingPathComponent("layout").path],
+                                            environment: ["GADGETC_CLANG": clang.path, "GADGETC_TIMEOUT": "2",
+                                                          "GADGETC_CACHE_DIR": root.appendingPathComponent("cache").path])
+        #expect(ContinuousClock.now - started < .seconds(60))
+        #expect(!result.succeeded)
+        let errors = result.standardError.split(separator: "\n").filter { $0.hasPrefix("error:") }
+        #expect(errors.count == 1, "\(result.standardError)")
+        if stage == "compile" {
+            #expect(errors.first?.contains("did not finish within 2 s") == true, "\(result.standardError)")
+        } else {
+            #expect(errors.first?.contains("GADGETC_CLANG") == true, "\(result.standardError)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("layout/index.json").path), "no image")
+    }
+
     /// F13: a cache folder that cannot be one (GADGETC_CACHE_DIR names a file) never fails a build; the
     /// vmlinux.h it would have held is made in the temporary folder.
     @Test func anUnusableCacheFolderDoesNotFailTheBuild() async throws {
