@@ -1,4 +1,5 @@
 import CLibbpf
+import Foundation
 
 /// An order of a BTF's types that depends only on the type graph, not on the ids clang (or libbpf's
 /// dedup) happened to give them.
@@ -9,7 +10,7 @@ import CLibbpf
 ///    members, enumerators and parameters. Types are ranked by it (bytewise).
 /// 2. Colour refinement: a type's next rank is its rank followed by the ranks of the types it
 ///    refers to, in the record's order (void ranks lowest), ranked again; repeated until no class
-///    splits. Two types then share a rank only if no walk through the graph tells them apart
+///    splits (3–4 rounds for the samples). Two types then share a rank only if no walk through the graph tells them apart
 ///    (their infinite unfoldings are equal), so two same-named structs with different members, or
 ///    the two ends of a struct → pointer → struct cycle, get different ranks whatever their ids.
 /// 3. Depth-first, pre-order walk: roots in rank order (so named functions, data sections,
@@ -63,27 +64,42 @@ struct BTFCanonicalOrder {
         let records = section.records
         let signatures = try records.map { record throws(BTFFormatError) in try signature(record, in: section) }
         var order = Array(records.indices)
-        order.sort { signatures[$0].lexicographicallyPrecedes(signatures[$1]) }
+        order.sort { precedes(signatures[$0], signatures[$1]) }
         var rank = [Int](repeating: 0, count: records.count)
         var classes = assign(&rank, along: order) { signatures[$0] == signatures[$1] }
 
-        while true {
+        let refs = records.map(\.refs)
+        while classes < records.count {
             let previous = rank
+            /// Orders two types of one class by the ranks of the types they refer to.
             func compare(_ a: Int, _ b: Int) -> Int {
-                if previous[a] != previous[b] { return previous[a] < previous[b] ? -1 : 1 }
-                let refsA = records[a].refs, refsB = records[b].refs
-                for (slotA, slotB) in zip(refsA, refsB) {
+                for (slotA, slotB) in zip(refs[a], refs[b]) {
                     let rankA = targets[slotA] < 0 ? -1 : previous[targets[slotA]]
                     let rankB = targets[slotB] < 0 ? -1 : previous[targets[slotB]]
                     if rankA != rankB { return rankA < rankB ? -1 : 1 }
                 }
-                return refsA.count == refsB.count ? 0 : (refsA.count < refsB.count ? -1 : 1)
+                return refs[a].count == refs[b].count ? 0 : (refs[a].count < refs[b].count ? -1 : 1)
             }
-            order.sort { compare($0, $1) < 0 }
-            let refined = assign(&rank, along: order) { compare($0, $1) == 0 }
-            if refined == classes { return rank }
+            // `order` is sorted by rank, so each class is a run of it: sort the runs that can split.
+            var start = 0
+            while start < order.count {
+                var end = start + 1
+                while end < order.count && previous[order[end]] == previous[order[start]] { end += 1 }
+                if end - start > 1 { order[start..<end].sort { compare($0, $1) < 0 } }
+                start = end
+            }
+            let refined = assign(&rank, along: order) { previous[$0] == previous[$1] && compare($0, $1) == 0 }
+            if refined == classes { break }
             classes = refined
         }
+        return rank
+    }
+
+    /// Bytewise order (memcmp, then the shorter first): `lexicographicallyPrecedes`, faster.
+    private static func precedes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        let common = min(a.count, b.count)
+        let order = a.withUnsafeBytes { a in b.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress!, common) } }
+        return order != 0 ? order < 0 : a.count < b.count
     }
 
     /// Numbers `order` (sorted) from 0, a new number where `same` says the neighbours differ;
