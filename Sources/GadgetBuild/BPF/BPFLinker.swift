@@ -2,8 +2,9 @@ import CLibbpf
 import Foundation
 
 /// libbpf's static linker (what `bpftool gen object` runs): resolves extern functions, maps and
-/// variables across objects, drops DWARF, deduplicates BTF. The output is deterministic: the same
-/// inputs in the same order give the same bytes.
+/// variables across objects, drops DWARF, deduplicates BTF. The output's BTF is then put in canonical
+/// order (`BTFCanonicaliser`), so the bytes depend on the inputs' code and type graph, not on the
+/// order clang emitted types in (which a precompiled header changes).
 public enum BPFLinker {
     /// Links `inputs` (in order) into `output`. The output appears whole or not at all: libbpf
     /// writes a temporary sibling that is renamed over `output` once finalized.
@@ -17,6 +18,7 @@ public enum BPFLinker {
             let temporary = AtomicFile.temporarySibling(of: output)
             do {
                 try linkFiles(inputs, into: temporary, output: output, session: &session)
+                _ = try BTFCanonicaliser.rewrite(temporary, reportingAs: output, session: &session)
                 try AtomicFile.replace(output, with: temporary)
             } catch {
                 unlink(temporary.path)

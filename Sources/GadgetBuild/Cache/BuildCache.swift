@@ -54,7 +54,8 @@ public final class BuildCache: @unchecked Sendable {
 
     /// The key of a link: libbpf's version and the input objects' digests, in order.
     public static func linkKey(inputDigests: [String], libbpfVersion: String) -> String {
-        ContentDigest.hex((["link", GadgetcVersion.string, libbpfVersion] + inputDigests).joined(separator: "\u{0}"))
+        // "btf-canonical": links made before BTF was renumbered canonically are not reused.
+        ContentDigest.hex((["link", "btf-canonical", GadgetcVersion.string, libbpfVersion] + inputDigests).joined(separator: "\u{0}"))
     }
 
     // MARK: Compiles

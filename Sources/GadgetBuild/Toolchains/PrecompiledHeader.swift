@@ -2,8 +2,11 @@ import Foundation
 
 /// A precompiled vmlinux.h for one (compiler, arch, vmlinux.h file, flags), shared by every gadget.
 /// Parsing vmlinux.h is about three quarters of a compile; with the PCH a compile takes about half
-/// as long and, with clang 16, gives the same bytes (clang 21 permutes BTF ids, so "which PCH" is
-/// part of every compile's cache key through its argv).
+/// as long and emits the same code, but the BTF types in another order (clang 16 and 21 alike; the
+/// review saw clang 16's order also vary with address-space layout). So a compile's object depends
+/// on the PCH, and "which PCH" is part of every compile's cache key through its argv; the linked
+/// object does not: `BPFLinker` renumbers its BTF in a canonical order (`BTFCanonicaliser`), so
+/// objects and images are the same bytes with the PCH and without it.
 public struct PrecompiledHeader: Codable, Hashable, Sendable {
     public var key: String
     public var arch: Architecture
