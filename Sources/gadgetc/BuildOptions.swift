@@ -46,6 +46,9 @@ struct BuildOptions: ParsableArguments {
     @Flag(help: "Neither read nor write the build cache.")
     var noCache = false
 
+    @Option(help: ArgumentHelp("The ig release written as the image's io.inspektor-gadget.builder.version annotation (ig run warns when it is missing or differs from its own version); empty writes none.", valueName: "version"))
+    var builderVersion: String = BuildRequest.defaultBuilderVersion
+
     @OptionGroup(title: "Container Toolchain") var containerOptions: ContainerOptions
 
     func validate() throws {
@@ -67,12 +70,14 @@ struct BuildOptions: ParsableArguments {
 
     /// The request for one of `count` gadgets; with several, -o gets a subfolder per gadget.
     func request(for folder: String, count: Int) -> BuildRequest {
-        BuildRequest(
+        var request = BuildRequest(
             gadgetFolder: folder, buildFile: file, architectures: (try? Architecture.parseList(arch)) ?? Architecture.allCases,
             toolchain: local ? .native : toolchain, includeDirectories: toolchainOptions.usableIncludeDirectories,
             tag: tag, outputDirectory: output.map { count > 1 ? "\($0)/\(URL(fileURLWithPath: folder).lastPathComponent)" : $0 },
             ociLayout: ociLayout ?? store, verify: verify, validateMetadata: validateMetadata, useCache: !noCache,
             container: containerOptions.settings, updateMetadata: updateMetadata)
+        request.builderVersion = builderVersion.isEmpty ? nil : builderVersion
+        return request
     }
 }
 

@@ -32,7 +32,8 @@ struct Doctor: AsyncParsableCommand {
 /// The human-readable doctor report.
 enum DoctorText {
     static func render(_ report: ProbeReport) -> String {
-        var lines = ["gadgetc \(report.gadgetcVersion) on \(report.hostArchitecture) (probe took \(String(format: "%.1f", report.elapsedMilliseconds)) ms)", ""]
+        var lines = ["gadgetc \(report.gadgetcVersion) on \(report.hostArchitecture) (probe took \(String(format: "%.1f", report.elapsedMilliseconds)) ms)",
+                     "images are made as ig \(report.builderVersion) makes them (builder version annotation \(report.builderVersion); --builder-version changes it)", ""]
         let width = report.capabilities.map(\.name.count).max() ?? 0
         for capability in report.capabilities {
             let mark = capability.found ? "found  " : (capability.required ? "MISSING" : "missing")

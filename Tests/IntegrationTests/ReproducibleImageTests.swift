@@ -49,3 +49,37 @@ import Testing
         #expect(!text.contains(Fixtures.repository.path), "no path of gadgetc's own headers")
     }
 }
+
+/// ig's `checkBuilderVersion` reads `io.inspektor-gadget.builder.version` from the manifest of the
+/// gadget's arch and warns when it is missing: every image gadgetc makes from a gadget.yaml carries it.
+@Suite struct BuilderVersionTests {
+    /// The annotation in each arch's manifest, read as ig reads it (manifest → annotations → key).
+    static func builderVersions(in layout: URL) throws -> [String?] {
+        func json(_ digest: String) throws -> [String: Any] {
+            let path = layout.appendingPathComponent("blobs/sha256/\(digest.dropFirst("sha256:".count))")
+            return try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: path)) as? [String: Any])
+        }
+        let top = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: layout.appendingPathComponent("index.json"))) as? [String: Any])
+        let entry = try #require((top["manifests"] as? [[String: Any]])?.first)
+        let index = try json(try #require(entry["digest"] as? String))
+        return try (index["manifests"] as? [[String: Any]] ?? []).map { manifest in
+            let body = try json(try #require(manifest["digest"] as? String))
+            return (body["annotations"] as? [String: String])?["io.inspektor-gadget.builder.version"]
+        }
+    }
+
+    @Test(arguments: [([], "v0.51.1"), (["--builder-version", "v0.52.0"], "v0.52.0"), (["--builder-version", ""], nil)] as [([String], String?)])
+    func everyManifestNamesTheBuilderVersion(flags: [String], expected: String?) async throws {
+        let root = try Fixtures.temporaryDirectory("builder-version")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let gadget = root.appendingPathComponent("trace_signal")
+        try FileManager.default.copyItem(at: Fixtures.samples.appendingPathComponent("trace_signal"), to: gadget)
+        let layout = root.appendingPathComponent("layout")
+        let result = try await Fixtures.run([Fixtures.gadgetc, "build", gadget.path, "-I", Fixtures.bundledHeaders, "--oci-layout", layout.path] + flags,
+                                            environment: ["GADGETC_CACHE_DIR": root.appendingPathComponent("cache").path])
+        #expect(result.succeeded, "\(result.standardError)")
+        let versions = try Self.builderVersions(in: layout)
+        #expect(versions.count == 2)
+        #expect(versions.allSatisfy { $0 == expected }, "\(versions)")
+    }
+}

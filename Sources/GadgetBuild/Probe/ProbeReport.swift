@@ -50,6 +50,9 @@ public struct ToolchainDecision: Codable, Equatable, Sendable {
 /// Everything `gadgetc doctor` reports, and what the planner builds with.
 public struct ProbeReport: Codable, Equatable, Sendable {
     public var gadgetcVersion: String
+    /// The ig release whose images gadgetc makes: written as `io.inspektor-gadget.builder.version` unless
+    /// `--builder-version` says otherwise.
+    public var builderVersion: String = BuildRequest.defaultBuilderVersion
     public var hostArchitecture: String
     public var capabilities: [Capability]
     /// Every clang driver examined, the chosen one first.
