@@ -98,6 +98,21 @@ import Testing
         #expect(!root.exists("vmlinux/0123456789abcdef/amd64/vmlinux.h"))
     }
 
+    @Test func theRunningKernelsHeaderStays() throws {
+        let (root, location) = try gadgetcCache("kernel-vmlinux")
+        defer { root.remove() }
+        let btf = try root.write("btf/vmlinux", "BTF")
+        let arch = try #require(Architecture.host)
+        let folder = GeneratedVmlinux.folder(for: arch, btfFingerprint: try #require(FileFingerprint(path: btf)).description, cache: location)
+        let header = folder.appendingPathComponent("vmlinux.h")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data("struct task_struct;".utf8).write(to: header)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -86_400)], ofItemAtPath: header.path)
+        try CacheMaintenance(location: location, environment: ["GADGETC_KERNEL_BTF": btf]).prune(maxBytes: 0)
+        #expect(FileManager.default.fileExists(atPath: header.path), "any build may be reading it")
+        #expect(!root.exists("vmlinux/0123456789abcdef/amd64/vmlinux.h"), "another kernel's goes")
+    }
+
     @Test func refusesAFolderWithoutGadgetcsTag() throws {
         let (root, location) = try gadgetcCache("untagged")
         defer { root.remove() }

@@ -40,6 +40,45 @@ import Testing
         }
     }
 
+    /// A prune while a build waits to compile (its clang starts a second late) leaves the image as a
+    /// clean build makes it: the running kernel's vmlinux.h, a day old, stays. Removed, trace_exec's
+    /// `__has_include(<vmlinux.h>)` took its fallback, the build succeeded with another image, and
+    /// the cache kept that object for the builds after it.
+    @Test(.timeLimit(.minutes(3))) func pruneDuringACompileKeepsTheImage() async throws {
+        let box = try BinarySandbox("prune-image")
+        defer { box.remove() }
+        let clang = box.root.appendingPathComponent("slowclang")
+        try """
+            #!/bin/sh
+            for a in "$@"; do [ "$a" = -print-targets ] && exec /usr/bin/clang-16 "$@"; done
+            sleep 1
+            exec /usr/bin/clang-16 "$@"
+
+            """.write(to: clang, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: clang.path)
+        let slow = ["GADGETC_CLANG": clang.path, "GADGETC_PCH": "off"]
+        let first = try await box.run(box.buildArguments, environment: slow)
+        try #require(first.succeeded, "\(first.standardError)")
+        let headers = Fixtures.files(under: box.cache.appendingPathComponent("vmlinux")).filter { $0.hasSuffix("/vmlinux.h") }
+        try #require(!headers.isEmpty, "the build generated vmlinux.h from the kernel's BTF")
+        for header in headers {
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -86_400)],
+                                                  ofItemAtPath: box.cache.appendingPathComponent("vmlinux/\(header)").path)
+        }
+
+        try box.edit(1)
+        let build = Task { try await box.run(box.buildArguments, environment: slow) }
+        try await Task.sleep(for: .milliseconds(500))
+        let prune = try await box.run([Fixtures.gadgetc, "cache", "prune", "--max-size", "0"])
+        #expect(prune.succeeded, "\(prune.standardError)")
+        let pruned = try await build.value
+        #expect(pruned.succeeded, "\(pruned.standardError)")
+        let clean = try await box.run(box.buildArguments, environment: ["GADGETC_CACHE_DIR": box.root.appendingPathComponent("clean").path])
+        #expect(clean.succeeded, "\(clean.standardError)")
+        func digest(_ result: ProcessResult) -> Substring? { result.standardOutput.split(separator: "@").last?.prefix(71) }
+        #expect(digest(pruned) != nil && digest(pruned) == digest(clean), "\(pruned.standardOutput) vs clean \(clean.standardOutput)")
+    }
+
     /// The review's F9: a cache folder that already holds other files keeps them, through the daily
     /// prune after a build and through `cache prune --max-size 0`.
     @Test func pruneLeavesFilesGadgetcDidNotWrite() async throws {

@@ -16,11 +16,11 @@ public struct CacheStatistics: Codable, Sendable {
 /// Keeps the cache within its size bound: least recently used entries go first. Only files whose
 /// names are gadgetc's (`CacheLayout`) in a folder marked with gadgetc's CACHEDIR.TAG are ever removed,
 /// and nothing a running build still needs: temporaries whose writer is alive, locks of PCH builds
-/// under way, a vmlinux.h generated in the last few minutes. Objects, records, PCHs and compiler notes
-/// may go at any time: a build reads them only through lookups that treat a missing entry as a miss,
-/// and a compile whose PCH went away runs again without it. Not yet covered: a build that found an
-/// older generated vmlinux.h fails if a prune removes it before clang opens it (the build would have
-/// to generate it again and retry).
+/// under way, the running kernel's generated vmlinux.h (any build may be about to read it: removed
+/// under a build, clang fails, or takes a source's `__has_include(<vmlinux.h>)` fallback and the
+/// cache keeps that wrong object) and any vmlinux.h generated in the last few minutes. Objects,
+/// records, PCHs and compiler notes may go at any time: a build reads them only through lookups that
+/// treat a missing entry as a miss, and a compile whose PCH went away runs again without it.
 public struct CacheMaintenance: Sendable {
     /// The default bound: room for a few hundred gadgets' objects plus a PCH per (arch, compiler).
     public static let defaultMaxBytes: Int64 = 2 << 30
@@ -29,13 +29,26 @@ public struct CacheMaintenance: Sendable {
     /// A temporary whose writer is gone is kept this long all the same: its writer may be a gadgetc
     /// in another PID namespace sharing the cache, whose process id means nothing here.
     static let deadWriterGrace: TimeInterval = 60
-    /// A generated vmlinux.h this recent stays whatever the bound: the build that generated it is
-    /// about to compile with it, and clang fails on a missing header.
+    /// Another kernel's generated vmlinux.h (GADGETC_KERNEL_BTF) this recent stays whatever the bound:
+    /// the build that generated it is about to compile with it.
     static let freshHeaderAge: TimeInterval = 300
 
     public let location: CacheLocation
+    /// `<16 hex>/<arch>` of the generated vmlinux.h folders the size bound leaves alone: the running
+    /// kernel's (GADGETC_KERNEL_BTF, else /sys/kernel/btf/vmlinux), as HostProbe names it.
+    let headersInUse: Set<String>
 
-    public init(location: CacheLocation) { self.location = location }
+    public init(location: CacheLocation, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.location = location
+        headersInUse = Self.runningKernelHeaders(location: location, environment: environment)
+    }
+
+    static func runningKernelHeaders(location: CacheLocation, environment: [String: String]) -> Set<String> {
+        let btf = environment["GADGETC_KERNEL_BTF"] ?? "/sys/kernel/btf/vmlinux"
+        guard let arch = Architecture.host, let fingerprint = FileFingerprint(path: btf)?.description else { return [] }
+        let folder = GeneratedVmlinux.folder(for: arch, btfFingerprint: fingerprint, cache: location)
+        return ["\(folder.deletingLastPathComponent().lastPathComponent)/\(folder.lastPathComponent)"]
+    }
 
     public func statistics(maxBytes: Int64 = defaultMaxBytes) -> CacheStatistics {
         let parts = CacheLayout.parts.map { name -> CacheStatistics.Part in
@@ -71,7 +84,7 @@ public struct CacheMaintenance: Sendable {
         }
         var total = kept.reduce(0) { $0 + $1.size }
         // The generated vmlinux.h and the probe's notes are cheap to keep and slow to make: last to go.
-        let candidates = kept.filter { isEntry($0) && !($0.kind == .vmlinux && now.timeIntervalSince($0.modified) < Self.freshHeaderAge) }
+        let candidates = kept.filter { isEntry($0) && !isHeaderInUse($0, now: now) }
             .sorted { (rank($0), $0.modified) < (rank($1), $1.modified) }
         for entry in candidates where total > maxBytes {
             guard unlink(entry.path) == 0 else { continue }
@@ -106,6 +119,14 @@ public struct CacheMaintenance: Sendable {
         case .object, .record, .precompiledHeader, .vmlinux, .compilers:
             return false
         }
+    }
+
+    /// A generated vmlinux.h a build may be reading: the running kernel's, or one made minutes ago.
+    func isHeaderInUse(_ entry: CacheLayout.Entry, now: Date) -> Bool {
+        guard entry.kind == .vmlinux else { return false }
+        let folder = URL(fileURLWithPath: entry.path).deletingLastPathComponent()
+        return headersInUse.contains("\(folder.deletingLastPathComponent().lastPathComponent)/\(folder.lastPathComponent)")
+            || now.timeIntervalSince(entry.modified) < Self.freshHeaderAge
     }
 
     /// A finished entry, which the size bound may remove (temporaries and locks only go as leftovers).
