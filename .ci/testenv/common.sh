@@ -1,14 +1,31 @@
 # Shared settings and helpers for .ci/testenv/up and .ci/testenv/down (sourced, not run).
 # shellcheck shell=bash
 
+# Everything an environment starts and keeps is under its state folder: two environments with
+# different GADGETC_TESTENV_STATE folders on one machine leave each other alone.
 STATE="${GADGETC_TESTENV_STATE:-/tmp/gadgetc-testenv}"
+case "$STATE" in /*) ;; *) STATE="$(pwd)/$STATE" ;; esac
 CACHE="${GADGETC_TESTENV_CACHE:-/var/cache/gadgetc-testenv}"
 SOCKET="$STATE/docker.sock"
-REGISTRY="127.0.0.1:${GADGETC_TESTENV_REGISTRY_PORT:-5055}"
-# A loopback port nothing listens on: the tests' "registry is down".
-CLOSED_REGISTRY="127.0.0.1:${GADGETC_TESTENV_CLOSED_PORT:-5056}"
+# The loopback ports `up` picked (free ones, unless GADGETC_TESTENV_REGISTRY_PORT or
+# GADGETC_TESTENV_CLOSED_PORT name them), recorded in $STATE/ports: the registry's, and one where
+# nothing listens (the tests' "registry is down").
+PORTS_FILE="$STATE/ports"
+REGISTRY_PORT=""
+CLOSED_PORT=""
+if [ -f "$PORTS_FILE" ]; then
+  REGISTRY_PORT="$(sed -n 's/^REGISTRY_PORT=//p' "$PORTS_FILE")"
+  CLOSED_PORT="$(sed -n 's/^CLOSED_PORT=//p' "$PORTS_FILE")"
+fi
+set_ports() {
+  REGISTRY_PORT="$1"
+  CLOSED_PORT="$2"
+  REGISTRY="127.0.0.1:$REGISTRY_PORT"
+  CLOSED_REGISTRY="127.0.0.1:$CLOSED_PORT"
+  BUILDER_IMAGE="$REGISTRY/gadgetc/builder:ci"
+}
+set_ports "$REGISTRY_PORT" "$CLOSED_PORT"
 LOCAL_IMAGE="gadgetc-testenv/builder:ci"
-BUILDER_IMAGE="$REGISTRY/gadgetc/builder:ci"
 DEBIAN_MIRROR="${GADGETC_TESTENV_MIRROR:-http://deb.debian.org/debian}"
 # Debian's docker client matches Debian's dockerd; another docker on PATH may be newer.
 DOCKER_CLI="${GADGETC_TESTENV_DOCKER_CLI:-/usr/bin/docker}"
@@ -58,29 +75,94 @@ podman_answers() {
 }
 
 registry_answers() {
-  curl -fsS --max-time 2 "http://$REGISTRY/v2/" >/dev/null 2>&1
+  [ -n "$REGISTRY_PORT" ] && curl -fsS --max-time 2 "http://$REGISTRY/v2/" >/dev/null 2>&1
 }
 
 port_open() {
   (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null
 }
 
-# Stops the process in a pid file (TERM, then KILL after 10 s) if it is still the named program.
-stop_pidfile() {
-  local pidfile="$1" name="$2" pid
-  [ -f "$pidfile" ] || return 0
-  pid="$(cat "$pidfile" 2>/dev/null || true)"
-  if [ -n "$pid" ] && [ -d "/proc/$pid" ] && grep -q "$name" "/proc/$pid/cmdline" 2>/dev/null; then
-    as_root kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-      [ -d "/proc/$pid" ] || break
-      sleep 0.1
-    done
-    if [ -d "/proc/$pid" ]; then
-      log "$name ($pid) did not stop in 10 s; killing it"
-      as_root kill -KILL "$pid" 2>/dev/null || true
-    fi
+# The inodes of the TCP sockets bound to a local port (any address, any state), from /proc/net.
+port_sockets() {
+  local hex
+  hex=$(printf '%04X' "$1")
+  awk -v port="$hex" 'FNR > 1 { split($2, local, ":"); if (local[2] == port) print $10 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+port_in_use() {
+  [ -n "$(port_sockets "$1")" ] || port_open "127.0.0.1:$1"
+}
+
+# Prints a loopback port that no socket uses, from 20000-52767.
+free_port() {
+  local port
+  for _ in $(seq 1 100); do
+    port=$((20000 + RANDOM))
+    port_in_use "$port" || { echo "$port"; return 0; }
+  done
+  return 1
+}
+
+# Whether process PID holds a socket bound to PORT: the process we started is the one that answers.
+process_owns_port() {
+  local pid="$1" port="$2" inode
+  for inode in $(port_sockets "$port"); do
+    [ "$inode" != 0 ] || continue
+    as_root find "/proc/$pid/fd" -maxdepth 1 -lname "socket:\[$inode\]" 2>/dev/null | grep -q . && return 0
+  done
+  return 1
+}
+
+# Whether PID is a process this environment started: its program is NAME (/proc/PID/comm) and its
+# command line names this state folder (a pid file outlives its process; the number may be reused).
+is_ours() {
+  local pid="$1" name="$2" comm
+  [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
+  comm="$(cat "/proc/$pid/comm" 2>/dev/null)"
+  # Not root: the recorded pid is the sudo that runs the program (and passes signals on to it).
+  [ "$comm" = "$name" ] || [ "$comm" = sudo ] || return 1
+  tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$STATE/"
+}
+
+# Refuses to run inside a plain chroot: containers started there do not get the isolation the tests
+# assume (`docker exec` ran in the host's root). Where /proc/1/root cannot be read, the root mount
+# must at least be visible at / (in a chroot into a subfolder it is not).
+refuse_chroot() {
+  local here init
+  here=$(stat -L -c %d:%i / 2>/dev/null)
+  if init=$(stat -L -c %d:%i /proc/1/root 2>/dev/null); then
+    [ "$here" = "$init" ] && return 0
+    fail "this shell runs in a chroot (/ is $here, init's root is $init): containers exec'd from here are not isolated; run the test environment on the host, in a VM or in a container with its own mount namespace"
   fi
+  awk '$5 == "/" { found = 1 } END { exit !found }' /proc/self/mountinfo 2>/dev/null \
+    || fail "this shell seems to run in a chroot (no mount at / in /proc/self/mountinfo): containers exec'd from here are not isolated; run the test environment on the host, in a VM or in a container with its own mount namespace"
+}
+
+# Stops the processes PID... named NAME that this environment started (is_ours): TERM, then KILL
+# for those still running after SECONDS (default 10).
+stop_pid() {
+  local name="$1" seconds="${STOP_SECONDS:-10}" pid pids=() left
+  shift
+  for pid in "$@"; do
+    is_ours "$pid" "$name" && pids+=("$pid")
+  done
+  [ ${#pids[@]} -gt 0 ] || return 0
+  as_root kill -TERM "${pids[@]}" 2>/dev/null || true
+  for _ in $(seq 1 $((seconds * 10))); do
+    left=()
+    for pid in "${pids[@]}"; do [ -d "/proc/$pid" ] && left+=("$pid"); done
+    [ ${#left[@]} -gt 0 ] || return 0
+    sleep 0.1
+  done
+  log "$name (${left[*]}) did not stop in $seconds s; killing it"
+  as_root kill -KILL "${left[@]}" 2>/dev/null || true
+}
+
+# stop_pid for the pid in a pid file, which is then removed.
+stop_pidfile() {
+  local pidfile="$1" name="$2"
+  [ -f "$pidfile" ] || return 0
+  stop_pid "$name" "$(cat "$pidfile" 2>/dev/null || true)"
   rm -f "$pidfile"
 }
 

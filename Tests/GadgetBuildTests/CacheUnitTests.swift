@@ -46,32 +46,33 @@ import Testing
     }
 
     @Test func prunesLeastRecentlyUsedFirst() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("gadgetc-prune-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let store = ObjectStore(root: root.appendingPathComponent("objects"))
+        let root = try TemporaryFolder("prune")
+        defer { root.remove() }
+        let location = CacheLocation(root: root.url)
+        let store = ObjectStore(root: try location.makeFolder("objects"))
         let old = try store.put(Data(repeating: 1, count: 4000))
         let new = try store.put(Data(repeating: 2, count: 4000))
         let oldPath = store.path(old).path
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: oldPath)
-        let result = try CacheMaintenance(location: CacheLocation(root: root)).prune(maxBytes: 5000)
+        let result = try CacheMaintenance(location: location).prune(maxBytes: 5000)
         #expect(result.removedFiles == 1)
         #expect(store.get(old) == .missing)
         #expect(store.get(new) == .hit(Data(repeating: 2, count: 4000)))
     }
 
     @Test func staleLocksAndTemporariesGoFirst() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("gadgetc-locks-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let pch = root.appendingPathComponent("pch")
-        try FileManager.default.createDirectory(at: pch, withIntermediateDirectories: true)
-        let (oldLock, newLock, kept) = (pch.appendingPathComponent("a-amd64.pch.lock"), pch.appendingPathComponent("b-amd64.pch.lock"),
-                                        pch.appendingPathComponent("a-amd64.pch"))
-        for url in [oldLock, newLock, kept] { try Data("x".utf8).write(to: url) }
-        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: oldLock.path)
-        let result = try CacheMaintenance(location: CacheLocation(root: root)).prune(maxBytes: 1 << 30)
+        let root = try TemporaryFolder("locks")
+        defer { root.remove() }
+        let location = CacheLocation(root: root.url)
+        _ = try location.makeFolder("pch")
+        let key = String(repeating: "a", count: 24), other = String(repeating: "b", count: 24)
+        try root.write("pch/\(key)-amd64.pch.lock", age: 3600)
+        try root.write("pch/\(other)-amd64.pch.lock")
+        try root.write("pch/\(key)-amd64.pch")
+        let result = try CacheMaintenance(location: location).prune(maxBytes: 1 << 30)
         #expect(result.removedFiles == 1)
-        #expect(!FileManager.default.fileExists(atPath: oldLock.path), "a lock older than a PCH build can take is stale")
-        #expect(FileManager.default.fileExists(atPath: newLock.path) && FileManager.default.fileExists(atPath: kept.path))
+        #expect(!root.exists("pch/\(key)-amd64.pch.lock"), "a lock older than a PCH build can take is stale")
+        #expect(root.exists("pch/\(other)-amd64.pch.lock") && root.exists("pch/\(key)-amd64.pch"))
     }
 
     @Test func aCorruptObjectIsReportedAndRemoved() throws {

@@ -69,7 +69,9 @@ import Testing
     @Test func generatesVmlinuxWhenOnlyBTFExists() async throws {
         var host = FakeHost.debian()
         host.files["/usr/include/gadget/amd64/vmlinux.h"] = nil
-        let report = await HostProbe(host: host, cache: CacheLocation(root: URL(fileURLWithPath: "/cache"))).run()
+        let cache = try TemporaryFolder("plan-btf")
+        defer { cache.remove() }
+        let report = await HostProbe(host: host, cache: CacheLocation(root: cache.url)).run()
         let plan = try BuildPlanner(probe: report).plan(
             BuildRequest(gadgetFolder: "/g/trace", architectures: [.amd64]), gadget: folder(sources: ["program.bpf.c"]),
             workDirectory: URL(fileURLWithPath: "/w"), keepsWorkDirectory: false)
@@ -168,7 +170,9 @@ import Testing
         let environment = ClangEnvironment.additions(to: [:])
         var gadget = GadgetFolder(root: URL(fileURLWithPath: "/g/trace"), ebpfSources: ["program.bpf.c"])
         gadget.sourcesStartingWithVmlinux = ["program.bpf.c"]
-        let plan = try BuildPlanner(probe: report, cache: CacheLocation(root: URL(fileURLWithPath: "/cache")), clangEnvironment: environment)
+        let cache = try TemporaryFolder("plan-env")
+        defer { cache.remove() }
+        let plan = try BuildPlanner(probe: report, cache: CacheLocation(root: cache.url), clangEnvironment: environment)
             .plan(BuildRequest(gadgetFolder: "/g/trace", architectures: [.amd64]), gadget: gadget,
                   workDirectory: URL(fileURLWithPath: "/w"), keepsWorkDirectory: false)
         #expect(plan.jobs(.compile).allSatisfy { $0.environment == environment })

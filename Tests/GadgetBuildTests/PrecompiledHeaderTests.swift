@@ -3,6 +3,9 @@ import Testing
 @testable import GadgetBuild
 
 @Suite struct PrecompiledHeaderTests {
+    /// Planning only names paths in the cache: this folder is never created.
+    let cache = CacheLocation(root: FileManager.default.temporaryDirectory.appendingPathComponent("gadgetc-test-unwritten-\(UUID().uuidString)"))
+
     @Test func eligibilityNeedsVmlinuxFirst() {
         #expect(PrecompiledHeader.sourceStartsWithVmlinux("// SPDX\n/* a\n * b */\n#include <vmlinux.h>\n#include <bpf/bpf_helpers.h>\n"))
         #expect(PrecompiledHeader.sourceStartsWithVmlinux("#if __has_include(<vmlinux.h>)\n#include <vmlinux.h>\n#else\n#endif\n"))
@@ -18,16 +21,18 @@ import Testing
         let report = await HostProbe(host: host, cache: nil).run()
         var folder = GadgetFolder(root: URL(fileURLWithPath: "/g/trace"), ebpfSources: ["program.bpf.c"])
         if startsWithVmlinux { folder.sourcesStartingWithVmlinux = ["program.bpf.c"] }
-        return try BuildPlanner(probe: report, cache: CacheLocation(root: URL(fileURLWithPath: "/cache")), precompiledHeaderExists: { _ in pchExists })
+        let plan = try BuildPlanner(probe: report, cache: cache, precompiledHeaderExists: { _ in pchExists })
             .plan(BuildRequest(gadgetFolder: "/g/trace", architectures: [.amd64]), gadget: folder,
                   workDirectory: URL(fileURLWithPath: "/w"), keepsWorkDirectory: false)
+        #expect(!FileManager.default.fileExists(atPath: cache.root.path), "planning writes nothing")
+        return plan
     }
 
     @Test func usesAnExistingPCH() async throws {
         let plan = try await plan(pchExists: true, startsWithVmlinux: true)
         let argv = try #require(plan.jobs(.compile).first).argv
         let index = try #require(argv.firstIndex(of: "-include-pch"))
-        #expect(argv[index + 1].hasPrefix("/cache/pch/") && argv[index + 1].hasSuffix("-amd64.pch"))
+        #expect(argv[index + 1].hasPrefix(cache.root.path + "/pch/") && argv[index + 1].hasSuffix("-amd64.pch"))
         #expect(argv[index + 2] == "-fpch-validate-input-files-content")
         #expect(plan.precompiledHeadersToBuild.isEmpty)
         #expect(plan.jobs(.compile).first?.withoutPrecompiledHeader?.argv.contains("-include-pch") == false)

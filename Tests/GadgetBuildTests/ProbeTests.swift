@@ -98,10 +98,12 @@ import Testing
         #expect(report.vmlinux["arm64"]?.includeDirectory == "/mine/gadget/arm64")
     }
 
-    @Test func vmlinuxFromKernelBTFForTheHostArchOnly() async {
+    @Test func vmlinuxFromKernelBTFForTheHostArchOnly() async throws {
         var host = FakeHost.debian()
         host.files["/usr/include/gadget/amd64/vmlinux.h"] = nil
-        let report = await HostProbe(host: host, cache: CacheLocation(root: URL(fileURLWithPath: "/cache"))).run()
+        let cache = try TemporaryFolder("probe-btf")
+        defer { cache.remove() }
+        let report = await HostProbe(host: host, cache: CacheLocation(root: cache.url)).run()
         #expect(report.vmlinux["amd64"]?.kind == .kernelBTF)
         #expect(report.vmlinux["amd64"]?.btfPath == "/sys/kernel/btf/vmlinux")
         #expect(report.vmlinux["arm64"] == nil)

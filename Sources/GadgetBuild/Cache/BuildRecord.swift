@@ -123,7 +123,7 @@ struct BuildRecords {
     }
 
     func save(_ record: BuildRecord, key: String) {
-        guard (try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)) != nil else { return }
+        guard (try? CacheLocation.createFolders(folder)) != nil else { return }
         let data: Data
         do { data = try JSONEncoder().encode(record) } catch { return }
         try? AtomicFile.write(data, to: folder.appendingPathComponent(key))

@@ -13,22 +13,46 @@ public struct CacheStatistics: Codable, Sendable {
     public var maxBytes: Int64
 }
 
-/// Keeps the cache within its size bound: least recently used entries go first.
+/// Keeps the cache within its size bound: least recently used entries go first. Only files whose
+/// names are gadgetc's (`CacheLayout`) in a folder marked with gadgetc's CACHEDIR.TAG are ever removed,
+/// and nothing a running build still needs: temporaries whose writer is alive, locks of PCH builds
+/// under way, the running kernel's generated vmlinux.h (any build may be about to read it: removed
+/// under a build, clang fails, or takes a source's `__has_include(<vmlinux.h>)` fallback and the
+/// cache keeps that wrong object) and any vmlinux.h generated in the last few minutes. Objects,
+/// records, PCHs and compiler notes may go at any time: a build reads them only through lookups that
+/// treat a missing entry as a miss, and a compile whose PCH went away runs again without it.
 public struct CacheMaintenance: Sendable {
     /// The default bound: room for a few hundred gadgets' objects plus a PCH per (arch, compiler).
     public static let defaultMaxBytes: Int64 = 2 << 30
-    /// Temporary files older than this belong to builds that died.
+    /// A temporary file this old belongs to a build that died, whoever wrote it.
     static let staleTemporaryAge: TimeInterval = 3600
+    /// A temporary whose writer is gone is kept this long all the same: its writer may be a gadgetc
+    /// in another PID namespace sharing the cache, whose process id means nothing here.
+    static let deadWriterGrace: TimeInterval = 60
+    /// Another kernel's generated vmlinux.h (GADGETC_KERNEL_BTF) this recent stays whatever the bound:
+    /// the build that generated it is about to compile with it.
+    static let freshHeaderAge: TimeInterval = 300
 
     public let location: CacheLocation
+    /// `<16 hex>/<arch>` of the generated vmlinux.h folders the size bound leaves alone: the running
+    /// kernel's (GADGETC_KERNEL_BTF, else /sys/kernel/btf/vmlinux), as HostProbe names it.
+    let headersInUse: Set<String>
 
-    public init(location: CacheLocation) { self.location = location }
+    public init(location: CacheLocation, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.location = location
+        headersInUse = Self.runningKernelHeaders(location: location, environment: environment)
+    }
 
-    static let parts = ["objects", "records", "pch", "vmlinux", "probe"]
+    static func runningKernelHeaders(location: CacheLocation, environment: [String: String]) -> Set<String> {
+        let btf = environment["GADGETC_KERNEL_BTF"] ?? "/sys/kernel/btf/vmlinux"
+        guard let arch = Architecture.host, let fingerprint = FileFingerprint(path: btf)?.description else { return [] }
+        let folder = GeneratedVmlinux.folder(for: arch, btfFingerprint: fingerprint, cache: location)
+        return ["\(folder.deletingLastPathComponent().lastPathComponent)/\(folder.lastPathComponent)"]
+    }
 
     public func statistics(maxBytes: Int64 = defaultMaxBytes) -> CacheStatistics {
-        let parts = Self.parts.map { name -> CacheStatistics.Part in
-            let files = entries(under: location.folder(name))
+        let parts = CacheLayout.parts.map { name -> CacheStatistics.Part in
+            let files = CacheLayout.entries(of: name, in: location.root)
             return .init(name: name, files: files.count, bytes: files.reduce(0) { $0 + $1.size })
         }
         return CacheStatistics(root: location.root.path, parts: parts, maxBytes: maxBytes)
@@ -40,35 +64,37 @@ public struct CacheMaintenance: Sendable {
         public var remainingBytes: Int64
     }
 
-    /// Removes stale temporary files and PCH locks, then the least recently used objects, PCHs and
-    /// records until the cache fits `maxBytes`. Builds running meanwhile stay correct: a record whose object is gone is a miss.
+    /// Removes temporaries and PCH locks left by builds that died, then the least recently used
+    /// objects, records, PCHs and (last) generated vmlinux.h files until the cache fits `maxBytes`.
+    /// Throws when the root is not marked as gadgetc's cache. A build running meanwhile stays correct:
+    /// a record whose object is gone is a miss.
     @discardableResult
-    public func prune(maxBytes: Int64 = defaultMaxBytes) throws -> PruneResult {
-        var all = Self.parts.flatMap { entries(under: location.folder($0)) }
-        var removed = 0
-        var removedBytes: Int64 = 0
-        let now = Date()
-        all.removeAll { entry in
-            let age = now.timeIntervalSince(entry.modified)
-            // A PCH's lock outlives the background clang that built it (nothing waits to remove it).
-            let stale = entry.url.lastPathComponent.contains(".tmp-") ? age > Self.staleTemporaryAge
-                : entry.url.pathExtension == "lock" && age > PrecompiledHeaderBuilds.staleLockAge
-            guard stale else { return false }
-            if (try? FileManager.default.removeItem(at: entry.url)) != nil { removed += 1; removedBytes += entry.size }
-            return true
-        }
-        var total = all.reduce(0) { $0 + $1.size }
-        // The generated vmlinux.h and the probe's notes are cheap to keep and slow to make: last to go.
-        let order = all.sorted { (rank($0), $0.modified) < (rank($1), $1.modified) }
-        for entry in order where total > maxBytes {
-            if (try? FileManager.default.removeItem(at: entry.url)) != nil {
-                total -= entry.size
-                removed += 1
-                removedBytes += entry.size
+    public func prune(maxBytes: Int64 = defaultMaxBytes, now: Date = Date()) throws -> PruneResult {
+        var result = PruneResult(removedFiles: 0, removedBytes: 0, remainingBytes: 0)
+        guard access(location.root.path, F_OK) == 0 else { return result }  // nothing cached yet
+        guard location.isMarkedAsGadgetcCache else { throw CacheMaintenanceError.notGadgetcCache(location.root.path) }
+        var kept: [CacheLayout.Entry] = []
+        for entry in CacheLayout.parts.flatMap({ CacheLayout.entries(of: $0, in: location.root) }) {
+            if isLeftover(entry, now: now), unlink(entry.path) == 0 {
+                result.removedFiles += 1
+                result.removedBytes += entry.size
+            } else {
+                kept.append(entry)
             }
         }
+        var total = kept.reduce(0) { $0 + $1.size }
+        // The generated vmlinux.h and the probe's notes are cheap to keep and slow to make: last to go.
+        let candidates = kept.filter { isEntry($0) && !isHeaderInUse($0, now: now) }
+            .sorted { (rank($0), $0.modified) < (rank($1), $1.modified) }
+        for entry in candidates where total > maxBytes {
+            guard unlink(entry.path) == 0 else { continue }
+            total -= entry.size
+            result.removedFiles += 1
+            result.removedBytes += entry.size
+        }
+        result.remainingBytes = total
         try? AtomicFile.write(Data(), to: location.root.appendingPathComponent("last-prune"))
-        return PruneResult(removedFiles: removed, removedBytes: removedBytes, remainingBytes: total)
+        return result
     }
 
     /// Prunes with the default bound at most once a day; called after builds.
@@ -79,24 +105,40 @@ public struct CacheMaintenance: Sendable {
         _ = try? prune()
     }
 
-    func rank(_ entry: Entry) -> Int {
-        entry.url.path.contains("/vmlinux/") || entry.url.path.contains("/probe/") ? 1 : 0
-    }
-
-    struct Entry {
-        var url: URL
-        var size: Int64
-        var modified: Date
-    }
-
-    func entries(under folder: URL) -> [Entry] {
-        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.fileSizeKey, .contentModificationDateKey, .isRegularFileKey]) else { return [] }
-        return walker.compactMap { item -> Entry? in
-            guard let url = item as? URL,
-                  let values = try? url.resourceValues(forKeys: [.fileSizeKey, .contentModificationDateKey, .isRegularFileKey]),
-                  values.isRegularFile == true else { return nil }
-            return Entry(url: url, size: Int64(values.fileSize ?? 0), modified: values.contentModificationDate ?? .distantPast)
+    /// A temporary or lock whose writer is gone: a temporary of a dead process (or one older than
+    /// any write takes), a PCH lock older than any PCH build, clang's PCH temporary after an hour.
+    func isLeftover(_ entry: CacheLayout.Entry, now: Date) -> Bool {
+        let age = now.timeIntervalSince(entry.modified)
+        switch entry.kind {
+        case .temporary(let pid):
+            return age > Self.staleTemporaryAge || (age > Self.deadWriterGrace && !ProcessLiveness.isAlive(pid))
+        case .precompiledHeaderLock:
+            return age > PrecompiledHeaderBuilds.staleLockAge
+        case .clangTemporary:
+            return age > Self.staleTemporaryAge
+        case .object, .record, .precompiledHeader, .vmlinux, .compilers:
+            return false
         }
+    }
+
+    /// A generated vmlinux.h a build may be reading: the running kernel's, or one made minutes ago.
+    func isHeaderInUse(_ entry: CacheLayout.Entry, now: Date) -> Bool {
+        guard entry.kind == .vmlinux else { return false }
+        let folder = URL(fileURLWithPath: entry.path).deletingLastPathComponent()
+        return headersInUse.contains("\(folder.deletingLastPathComponent().lastPathComponent)/\(folder.lastPathComponent)")
+            || now.timeIntervalSince(entry.modified) < Self.freshHeaderAge
+    }
+
+    /// A finished entry, which the size bound may remove (temporaries and locks only go as leftovers).
+    func isEntry(_ entry: CacheLayout.Entry) -> Bool {
+        switch entry.kind {
+        case .object, .record, .precompiledHeader, .vmlinux, .compilers: return true
+        case .temporary, .precompiledHeaderLock, .clangTemporary: return false
+        }
+    }
+
+    func rank(_ entry: CacheLayout.Entry) -> Int {
+        entry.kind == .vmlinux || entry.kind == .compilers ? 1 : 0
     }
 
     /// Parses "2G", "1.5G", "500M", "64K" or a byte count: digits with an optional decimal fraction and
@@ -124,4 +166,17 @@ public struct CacheMaintenance: Sendable {
         let (total, overflowC) = scaled.addingReportingOverflow(part)
         return overflowC ? nil : total
     }
+}
+
+public enum CacheMaintenanceError: Error, CustomStringConvertible, LocalizedError {
+    case notGadgetcCache(String)
+
+    public var description: String {
+        switch self {
+        case .notGadgetcCache(let root):
+            return "\(root) has no CACHEDIR.TAG written by gadgetc, so nothing in it is pruned; point GADGETC_CACHE_DIR at a new or empty folder"
+        }
+    }
+
+    public var errorDescription: String? { description }
 }

@@ -58,7 +58,8 @@ public struct BuildDriver: Sendable {
         }
         PhaseTrace.mark("\(gadget.name): probed" + (knownProbe != nil ? " (the last build's answer)" : ""))
         let work = workDirectory ?? request.outputDirectory.map { URL(fileURLWithPath: $0).standardizedFileURL }
-            ?? URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("gadgetc-build-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+            ?? URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(AbandonedWorkFolders.newName())
+        if workDirectory == nil, request.outputDirectory == nil { AbandonedWorkFolders.removeInBackground() }
         let usePCH = request.useCache && host.environment["GADGETC_PCH"] != "off"
         let plan = try BuildPlanner(probe: report, cache: usePCH ? cache : nil,
                                     precompiledHeaderExists: { PrecompiledHeaderSeal.isSealed($0) },

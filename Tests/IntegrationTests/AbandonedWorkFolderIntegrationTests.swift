@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+@testable import GadgetBuild
+
+@Suite struct AbandonedWorkFolderIntegrationTests {
+    /// The review's F11: a build killed with SIGKILL leaves its work folder; the next build removes it.
+    @Test(.timeLimit(.minutes(2))) func theNextBuildRemovesAKilledBuildsWorkFolder() async throws {
+        let box = try BinarySandbox("killed")
+        defer { box.remove() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Fixtures.gadgetc)
+        process.arguments = Array(box.buildArguments.dropFirst())
+        process.environment = ProcessInfo.processInfo.environment.merging(box.environment) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let pid = process.processIdentifier
+        let deadline = Date().addingTimeInterval(30)
+        while !box.workFolders.contains(where: { $0.hasPrefix("gadgetc-build-\(pid)-") }), process.isRunning, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        kill(pid, SIGKILL)
+        process.waitUntilExit()
+        let left = box.workFolders
+        try #require(left.contains { $0.hasPrefix("gadgetc-build-\(pid)-") }, "the killed build made no work folder: \(left)")
+        // clang processes the kill orphaned may still write into it: let them end.
+        try await Task.sleep(for: .seconds(2))
+
+        let next = try await box.run(box.buildArguments)
+        #expect(next.succeeded, "\(next.standardError)")
+        #expect(box.workFolders.isEmpty, "left behind: \(box.workFolders)")
+    }
+}
