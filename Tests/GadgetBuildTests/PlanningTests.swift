@@ -33,6 +33,7 @@ import Testing
             "-ffile-prefix-map=/opt/gadgetc/bpf/include=/usr/include",
             "-ffile-prefix-map=/opt/gadgetc/bpf/compat=/usr/include",
             "-ffile-prefix-map=/cache/vmlinux/arm64=/usr/include/gadget/arm64",
+            "-gdwarf-5", "-gembed-source",
         ])
         // Already the builder's folders, or a folder the flag cannot name: nothing to map.
         #expect(BuildPlanner.debugPathMaps(gadgetFolder: "/work", arch: .amd64, vmlinuxDirectory: "/usr/include/gadget/amd64", layout: layout) == [])

@@ -48,13 +48,15 @@ public struct BuildExecutor: Sendable {
         for job in plan.jobs(.generateVmlinux) { try await timed(job) { try generateVmlinux(job) } }
         let compiles = plan.jobs(.compile)
         let compiler = plan.compiler
+        let readable = ReadableFolders(plan.readableFolders + [compiler.map { Self.installationFolder(of: $0.path) } ?? ""]
+                                       + compiles.compactMap { $0.precompiledHeader.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } })
         // Each arch links and checks as soon as its own compiles are done, while the other arch's still
         // run: the host's cores are shared by clang, and this work fills the gap the faster arch leaves.
         let pipelines = try await withThrowingTaskGroup(of: (Int, ArchitecturePipeline).self) { group in
             for (index, arch) in plan.architectures.enumerated() {
                 let jobs = compiles.filter { $0.arch == arch }
                 try group.addTask {
-                    var pipeline = ArchitecturePipeline(compiles: try await compileAll(jobs, compiler: compiler))
+                    var pipeline = ArchitecturePipeline(compiles: try await compileAll(jobs, compiler: compiler, readable: readable))
                     if pipeline.compiles.allSatisfy(\.result.succeeded) {
                         do {
                             pipeline.output = .success(try await linkAndCheck(arch, plan: plan, inputs: pipeline.inputs))
@@ -71,7 +73,7 @@ public struct BuildExecutor: Sendable {
         }
         try await beforeReportingCompiles?()
         // Compiler messages first, each distinct one once, and a compile failure before any later step's.
-        try reportCompiles(pipelines.flatMap(\.compiles))
+        try reportCompiles(pipelines.flatMap(\.compiles), readable: readable)
         if let precompiledHeaders {
             for pch in plan.precompiledHeadersToBuild { await precompiledHeaders.want(pch) }
         }
@@ -90,6 +92,16 @@ public struct BuildExecutor: Sendable {
         var job: Job
         var result: ProcessResult
         var dependencies: [String]
+        /// A file the compile read from outside the folders it may read (native compiles only).
+        var readOutside: String?
+    }
+
+    /// The folder a compiler is installed in (/usr/lib/llvm-16 for /usr/bin/clang-16): its resource
+    /// headers (stdbool.h, …) live below it.
+    static func installationFolder(of compiler: String) -> String {
+        guard let real = realpath(compiler, nil) else { return "" }
+        defer { free(real) }
+        return URL(fileURLWithPath: String(cString: real)).deletingLastPathComponent().deletingLastPathComponent().path
     }
 
     /// Links (or takes from the cache), checks and, when asked, verifies one arch's object.
@@ -137,7 +149,7 @@ public struct BuildExecutor: Sendable {
     /// Runs compile jobs (cache hits aside), at most as many at once as there are job slots, and
     /// returns each one's result and the files it read, in the jobs' order; failures are judged by
     /// `reportCompiles` once every arch is done, so that each message is seen once.
-    func compileAll(_ jobs: [Job], compiler: ClangCompiler?) async throws -> [CompileOutcome] {
+    func compileAll(_ jobs: [Job], compiler: ClangCompiler?, readable: ReadableFolders? = nil) async throws -> [CompileOutcome] {
         let observer = self.observer, slots = self.slots, cache = self.cache
         func runnerAndIdentity(_ job: Job) throws -> (CommandRunning, String) {
             guard job.toolchain == .container else { return (runner, compiler?.identity ?? "") }
@@ -170,6 +182,10 @@ public struct BuildExecutor: Sendable {
                         // Files of the builder image have no host path; the image's identity in the key covers them.
                         let dependencies = Depfile.dependencies(text, relativeTo: ran.workingDirectory ?? "/").compactMap(ran.hostPath)
                         outcome.dependencies = dependencies
+                        if ran.toolchain == .native, let outside = readable?.firstOutside(dependencies, relativeTo: ran.workingDirectory) {
+                            outcome.readOutside = outside
+                            return (index, outcome)
+                        }
                         // Stored under the key of the command that made the object (without the PCH after a retry).
                         // Beside the link, check and packaging that follow; the build waits for it before it ends.
                         cache?.storeCompileInBackground(key: BuildCache.compileKey(job: ran, compilerIdentity: identity),
@@ -208,13 +224,17 @@ public struct BuildExecutor: Sendable {
 
     /// Shows each distinct compiler message once (both arches usually say the same) and throws for the
     /// first failed compile.
-    func reportCompiles(_ outcomes: [CompileOutcome]) throws {
+    func reportCompiles(_ outcomes: [CompileOutcome], readable: ReadableFolders? = nil) throws {
         var printed = Set<String>()
         var failure: ExecutionError?
         for outcome in outcomes {
             let (job, result) = (outcome.job, outcome.result)
-            let text = result.standardError
+            let text = job.toolchain == .native ? readable?.redacting(result.standardError, relativeTo: job.workingDirectory) ?? result.standardError
+                : result.standardError
             if !text.isEmpty, printed.insert(text).inserted { observer.diagnostics(job, text: text) }
+            if let outside = outcome.readOutside, failure == nil {
+                failure = .readsOutside(source: job.inputs.first ?? "source", path: outside)
+            }
             guard !result.succeeded, failure == nil else { continue }
             let source = job.inputs.first ?? "source"
             let arch = job.arch?.rawValue ?? "?"

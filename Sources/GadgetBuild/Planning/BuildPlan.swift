@@ -25,6 +25,8 @@ public struct BuildPlan: Codable, Sendable {
     public var precompiledHeadersToBuild: [PrecompiledHeader] = []
     /// The probe's warnings: things that may make a compile fail.
     public var warnings: [String] = []
+    /// The folders native compiles may read (`ReadableFolders`): the gadget folder and the include folders.
+    public var readableFolders: [String] = []
 
     public func jobs(_ kind: Job.Kind) -> [Job] { jobs.filter { $0.kind == kind } }
 }
@@ -77,7 +79,8 @@ public struct BuildPlanner: Sendable {
             container: toolchains.contains { $0.toolchain == .container } ? request.container : nil,
             containerCompatDirectory: bundledCompat,
             toolchains: toolchains, workDirectory: work, keepsWorkDirectory: keepsWorkDirectory,
-            jobs: jobs, programs: programs, precompiledHeadersToBuild: precompiledHeadersToBuild, warnings: probe.warnings)
+            jobs: jobs, programs: programs, precompiledHeadersToBuild: precompiledHeadersToBuild, warnings: probe.warnings,
+            readableFolders: readableFolders(gadget: gadget))
     }
 
     /// Compile jobs on the host, with the probe's clang and include folders (and the PCH when present).
@@ -166,6 +169,16 @@ public struct BuildPlanner: Sendable {
         return argv
     }
 
+    /// The gadget folder and every folder a native compile takes headers from; the compiler's own
+    /// installation and the PCH's folder are added by the executor, which can ask the file system.
+    func readableFolders(gadget: GadgetFolder) -> [String] {
+        guard let layout = probe.includeLayout else { return [gadget.root.path] }
+        var folders = [gadget.root.path, layout.multiarchDirectory, "/usr/include", "/usr/local/include"] + layout.userDirectories
+        folders += [layout.gadgetHeadersRoot, layout.libbpfCompatDirectory].compactMap { $0 }
+        folders += probe.vmlinux.values.map(\.includeDirectory)
+        return folders
+    }
+
     /// `-ffile-prefix-map` flags that make the paths an object records (BTF line info names the source
     /// and every header with inline code) the ones ig's builder has: the gadget at /work, gadget and
     /// libbpf headers under /usr/include, vmlinux.h in /usr/include/gadget/<arch>. The same gadget then
@@ -176,8 +189,11 @@ public struct BuildPlanner: Sendable {
         if let root = layout.gadgetHeadersRoot { maps.append((root, "/usr/include")) }
         if let compat = layout.libbpfCompatDirectory { maps.append((compat, "/usr/include")) }
         if let vmlinuxDirectory { maps.append((vmlinuxDirectory, "/usr/include/gadget/\(arch)")) }
-        return maps.filter { from, to in from != to && !from.contains("=") && from.hasPrefix("/") }
+        let flags = maps.filter { from, to in from != to && !from.contains("=") && from.hasPrefix("/") }
             .map { "-ffile-prefix-map=\($0.0)=\($0.1)" }
+        // BTF line info quotes each source line; LLVM reads it from the file at the mapped path, which
+        // does not exist here, unless the debug info carries the sources (DWARF 5, dropped at link).
+        return flags.isEmpty ? [] : flags + ["-gdwarf-5", "-gembed-source"]
     }
 
     /// Applies `--toolchain` to the probe's findings, per arch. `auto` builds natively where the host
