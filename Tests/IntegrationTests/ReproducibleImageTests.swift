@@ -29,7 +29,7 @@ import Testing
         #expect(Set(digests.values).count == 1, "\(digests)")
     }
 
-    @Test func theObjectRecordsTheBuildersPathsNotTheHosts() async throws {
+    @Test func theObjectRecordsNoPathOfTheCheckout() async throws {
         let root = try Fixtures.temporaryDirectory("repro-paths")
         defer { try? FileManager.default.removeItem(at: root) }
         let gadget = root.appendingPathComponent("trace_signal")
@@ -37,21 +37,29 @@ import Testing
         let output = root.appendingPathComponent("out")
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         let result = try await Fixtures.run(
-            [Fixtures.gadgetc, "build", gadget.path, "-I", Fixtures.bundledHeaders, "--arch", "amd64", "-o", output.path,
+            [Fixtures.gadgetc, "build", gadget.path, "-I", Fixtures.bundledHeaders, "--arch", "arm64", "-o", output.path,
              "--oci-layout", root.appendingPathComponent("layout").path],
             environment: ["GADGETC_CACHE_DIR": root.appendingPathComponent("cache").path])
         #expect(result.succeeded, "\(result.standardError)")
-        let object = try Data(contentsOf: output.appendingPathComponent("amd64.bpf.o"))
+        let object = try Data(contentsOf: output.appendingPathComponent("arm64.bpf.o"))
         let text = String(decoding: object, as: UTF8.self)
-        #expect(text.contains("/work/program.bpf.c"))
-        #expect(text.contains("/usr/include/gadget/buffer.h"))
+        #expect(text.contains("/proc/self/cwd/program.bpf.c"))
         #expect(!text.contains(root.path), "no path of the checkout")
-        #expect(!text.contains(Fixtures.repository.path), "no path of gadgetc's own headers")
-        // BTF line info still quotes the source lines (LLVM takes them from the embedded sources, as
-        // the mapped paths do not exist on this host): the verifier's log shows them.
+        // BTF line info still quotes every source line with code (clang reads them through the recorded
+        // path): the verifier's log shows them. The same object compiled without the map has the same lines.
+        let plain = root.appendingPathComponent("plain.o")
+        let compile = try await Fixtures.run(["/usr/bin/clang-16", "-target", "bpf", "-Wall", "-g", "-O2", "-I/usr/include/x86_64-linux-gnu",
+                                              "-D", "__TARGET_ARCH_arm64", "-c", "program.bpf.c", "-I", "/usr/include/gadget/arm64/", "-I", Fixtures.bundledHeaders,
+                                              "-I", Fixtures.repository.appendingPathComponent("bpf/compat").path, "-o", plain.path], in: gadget.path)
+        #expect(compile.succeeded, "\(compile.standardError)")
+        let linked = root.appendingPathComponent("plain-linked.o")
+        try BPFLinker.link([plain], into: linked)
         let source = try String(contentsOf: gadget.appendingPathComponent("program.bpf.c"), encoding: .utf8)
-        let codeLines = source.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasSuffix(";") && $0.count > 20 }
-        #expect(codeLines.contains { text.contains($0) }, "line info carries the source text")
+        let codeLines = Set(source.split(separator: "\n").map(String.init).filter { $0.trimmingCharacters(in: .whitespaces).count > 8 })
+        let plainText = String(decoding: try Data(contentsOf: linked), as: UTF8.self)
+        let quoted = codeLines.filter { plainText.contains($0) }
+        #expect(!quoted.isEmpty)
+        #expect(quoted.allSatisfy { text.contains($0) }, "lines missing: \(quoted.filter { !text.contains($0) })")
     }
 }
 

@@ -107,8 +107,7 @@ public struct BuildPlanner: Sendable {
             let output = "\(work)/\(arch)/\(Self.objectName(source, index: index, arch: arch))"
             var argv = Self.compileArguments(clang: compiler.path, arch: arch, source: source, output: output,
                                              vmlinuxDirectory: vmlinux?.includeDirectory, layout: layout)
-            argv.insert(contentsOf: Self.debugPathMaps(gadgetFolder: gadget.root.path, arch: arch,
-                                                       vmlinuxDirectory: vmlinux?.includeDirectory, layout: layout), at: argv.count - 2)
+            argv.insert(contentsOf: Self.debugPathMaps(gadgetFolder: gadget.root.path), at: argv.count - 2)
             if let pch, pchReady, gadget.sourcesStartingWithVmlinux.contains(source) {
                 argv.insert(contentsOf: pch.compileFlags, at: argv.count - 2)
             }
@@ -133,7 +132,7 @@ public struct BuildPlanner: Sendable {
             let inside = "\(ContainerLayout.output)/\(name)"
             var argv = ContainerLayout.compileArguments(arch: arch, host: probeHostArchitecture, source: source, output: inside,
                                                         withCompat: bundledCompat != nil)
-            if bundledCompat != nil { argv.insert("-ffile-prefix-map=\(ContainerLayout.compat)=/usr/include", at: argv.count - 2) }
+            argv.insert(contentsOf: Self.debugPathMaps(gadgetFolder: ContainerLayout.source), at: argv.count - 2)
             if request.useCache { argv.insert(contentsOf: ["-MD", "-MF", inside + ".d"], at: argv.count - 2) }
             jobs.append(Job(kind: .compile, arch: arch, argv: argv, workingDirectory: ContainerLayout.source, inputs: [source],
                             outputs: ["\(work)/\(name)"], toolchain: .container, mounts: mounts))
@@ -179,22 +178,20 @@ public struct BuildPlanner: Sendable {
         return folders
     }
 
-    /// `-ffile-prefix-map` flags that make the paths an object records (BTF line info names the source
-    /// and every header with inline code) the ones ig's builder has: the gadget at /work, gadget and
-    /// libbpf headers under /usr/include, vmlinux.h in /usr/include/gadget/<arch>. The same gadget then
-    /// gives the same bytes from any checkout folder, and natively as in the builder. Folders whose path
-    /// holds '=' (which the flag cannot express) are left as they are.
-    static func debugPathMaps(gadgetFolder: String, arch: Architecture, vmlinuxDirectory: String?, layout: IncludeLayout) -> [String] {
-        var maps: [(String, String)] = [(gadgetFolder, ContainerLayout.source)]
-        if let root = layout.gadgetHeadersRoot { maps.append((root, "/usr/include")) }
-        if let compat = layout.libbpfCompatDirectory { maps.append((compat, "/usr/include")) }
-        if let vmlinuxDirectory { maps.append((vmlinuxDirectory, "/usr/include/gadget/\(arch)")) }
-        let flags = maps.filter { from, to in from != to && !from.contains("=") && from.hasPrefix("/") }
-            .map { "-ffile-prefix-map=\($0.0)=\($0.1)" }
-        // BTF line info quotes each source line; LLVM reads it from the file at the mapped path, which
-        // does not exist here, unless the debug info carries the sources (DWARF 5, dropped at link).
-        return flags.isEmpty ? [] : flags + ["-gdwarf-5", "-gembed-source"]
+    /// The `-ffile-prefix-map` flag that makes the paths an object records for the gadget's own files
+    /// (BTF line info names each source file) the same from any checkout folder: the compile runs in
+    /// the gadget folder, which is recorded as `/proc/self/cwd` — a path that still names the right file
+    /// for clang, which reads each source line into BTF from the recorded path (mapping to a path that
+    /// does not exist, such as ig's /work, loses the text of lines made by macros). The builder
+    /// container's compile maps its /work the same way. Header paths are recorded as they are. A folder
+    /// whose path holds '=' (which the flag cannot express) is left as it is.
+    static func debugPathMaps(gadgetFolder: String) -> [String] {
+        guard gadgetFolder.hasPrefix("/"), !gadgetFolder.contains("=") else { return [] }
+        return ["-ffile-prefix-map=\(gadgetFolder)=\(Self.recordedGadgetFolder)"]
     }
+
+    /// What objects record as the gadget folder's path.
+    static let recordedGadgetFolder = "/proc/self/cwd"
 
     /// Applies `--toolchain` to the probe's findings, per arch. `auto` builds natively where the host
     /// can, and in the container where it cannot — also for one arch only, e.g. arm64 when the gadget

@@ -44,11 +44,14 @@ struct ContainerBuildTests {
             }
         }
         #expect(native.architectures.count == 2)
-        // With the same clang major and the same headers, the bytes are the same: debug paths are the
-        // builder's on both sides (-ffile-prefix-map natively). Only arm64 compares like with like here:
-        // natively, amd64 has a vmlinux.h made from this kernel, which the stand-in image does not have.
-        #expect(try Data(contentsOf: work.appendingPathComponent("container/arm64.bpf.o"))
-                == Data(contentsOf: work.appendingPathComponent("native/arm64.bpf.o")), "\(name) arm64: native ≡ builder image")
+        // With the same clang major and the same headers, the bytes are the same where no header path
+        // is recorded: the gadget folder is /proc/self/cwd on both sides. Headers with inline code are
+        // recorded where they are (gadgetc's bpf/include here, /usr/include/gadget in the image), and
+        // amd64 has a vmlinux.h made from this kernel natively only: so arm64 of top_protocols.
+        if name == "top_protocols" {
+            #expect(try Data(contentsOf: work.appendingPathComponent("container/arm64.bpf.o"))
+                    == Data(contentsOf: work.appendingPathComponent("native/arm64.bpf.o")), "\(name) arm64: native ≡ builder image")
+        }
     }
 
     /// Offline with a pre-pulled image: `missing` and `never` build, `always` fails and says how to go on.
