@@ -11,16 +11,7 @@ import Testing
         let source = gadget.appendingPathComponent("program.bpf.c")
         let original = try String(contentsOf: source, encoding: .utf8)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Fixtures.gadgetc)
-        process.arguments = ["watch", gadget.path, "-I", Fixtures.bundledHeaders, "--arch", "amd64", "--oci-layout", root.appendingPathComponent("layout").path]
-        process.environment = ProcessInfo.processInfo.environment.merging(["GADGETC_CACHE_DIR": root.appendingPathComponent("cache").path]) { $1 }
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let lines = LineCollector(output.fileHandleForReading)
-        let errorLines = LineCollector(errors.fileHandleForReading)
+        let (process, lines, errorLines) = try Self.startWatch(gadget, root: root)
 
         #expect(await lines.wait { $0.count >= 1 }, "first build")
         try (original + "\nint broken(\n").write(to: source, atomically: true, encoding: .utf8)
@@ -36,6 +27,21 @@ import Testing
     }
 }
 
+extension WatchTests {
+    /// `gadgetc watch GADGET` for amd64 into ROOT/layout with a cache in ROOT, and its output lines as they come.
+    static func startWatch(_ gadget: URL, root: URL) throws -> (Process, LineCollector, LineCollector) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Fixtures.gadgetc)
+        process.arguments = ["watch", gadget.path, "-I", Fixtures.bundledHeaders, "--arch", "amd64", "--oci-layout", root.appendingPathComponent("layout").path]
+        process.environment = ProcessInfo.processInfo.environment.merging(["GADGETC_CACHE_DIR": root.appendingPathComponent("cache").path]) { $1 }
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        return (process, LineCollector(output.fileHandleForReading), LineCollector(errors.fileHandleForReading))
+    }
+}
+
 /// F20 of the reliability review: a gadget folder deleted and made again is watched again.
 @Suite struct WatchRecreatedFolderTests {
     @Test func aRecreatedFolderIsWatchedAgain() async throws {
@@ -46,17 +52,8 @@ import Testing
         try FileManager.default.copyItem(at: Fixtures.samples.appendingPathComponent("trace_signal"), to: gadget)
         try FileManager.default.copyItem(at: gadget, to: copy)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Fixtures.gadgetc)
-        process.arguments = ["watch", gadget.path, "-I", Fixtures.bundledHeaders, "--arch", "amd64", "--oci-layout", root.appendingPathComponent("layout").path]
-        process.environment = ProcessInfo.processInfo.environment.merging(["GADGETC_CACHE_DIR": root.appendingPathComponent("cache").path]) { $1 }
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
+        let (process, lines, errorLines) = try WatchTests.startWatch(gadget, root: root)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        let lines = LineCollector(output.fileHandleForReading)
-        let errorLines = LineCollector(errors.fileHandleForReading)
         #expect(await lines.wait { $0.count >= 1 }, "first build")
 
         // rm -rf DIR; cp -r copy DIR — the build in between fails or succeeds, and watching goes on.
