@@ -41,7 +41,13 @@ struct Cache: ParsableCommand {
 
         func run() throws {
             let bytes = CacheMaintenance.parseSize(maxSize) ?? CacheMaintenance.defaultMaxBytes
-            let result = try CacheMaintenance(location: CacheLocation(environment: ProcessInfo.processInfo.environment)).prune(maxBytes: bytes)
+            let result: CacheMaintenance.PruneResult
+            do {
+                result = try CacheMaintenance(location: CacheLocation(environment: ProcessInfo.processInfo.environment)).prune(maxBytes: bytes)
+            } catch {
+                Terminal.error(error)
+                throw ExitCode.failure
+            }
             if output.json {
                 print(try JSONOutput.encode(result))
             } else {

@@ -67,6 +67,7 @@ public enum VmlinuxHeader {
         }
         var closed = false
         defer { if !closed { fclose(file) } }
+        fchmod(fileno(file), 0o644)  // a cache file, whatever the umask (as every other one)
         setvbuf(file, nil, _IOFBF, 1 << 20)
         fputs(prologue, file)
 

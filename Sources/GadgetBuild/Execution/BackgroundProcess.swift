@@ -69,7 +69,7 @@ public actor PrecompiledHeaderBuilds {
         // Built by gadgetc itself, so that it is sealed before it is used; without gadgetc at hand, not at all.
         guard let gadgetc = GadgetcExecutable.located, started.insert(pch.key).inserted, !PrecompiledHeaderSeal.isSealed(pch.output) else { return false }
         let folder = URL(fileURLWithPath: pch.output).deletingLastPathComponent()
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try? CacheLocation.createFolders(folder)
         let lock = pch.output + ".lock"
         if let attributes = try? FileManager.default.attributesOfItem(atPath: lock),
            let modified = attributes[.modificationDate] as? Date, Date().timeIntervalSince(modified) > Self.staleLockAge {

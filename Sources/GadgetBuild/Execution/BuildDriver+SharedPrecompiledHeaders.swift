@@ -41,7 +41,7 @@ extension BuildDriver {
             if !generate.isEmpty {
                 for job in generate {
                     guard let btf = job.inputs.first, let output = job.outputs.first, !GeneratedVmlinux.isSealed(output, host: host) else { continue }
-                    try? FileManager.default.createDirectory(atPath: URL(fileURLWithPath: output).deletingLastPathComponent().path, withIntermediateDirectories: true)
+                    try? CacheLocation.createFolders(URL(fileURLWithPath: output).deletingLastPathComponent())
                     try? GeneratedVmlinux.generate(fromBTF: URL(fileURLWithPath: btf), to: URL(fileURLWithPath: output))
                 }
                 probes = ProbeMemo()
@@ -69,8 +69,7 @@ extension BuildDriver {
         await withTaskGroup(of: Void.self) { group in
             for pch in shared.wanted where !PrecompiledHeaderSeal.isSealed(pch.output) {
                 group.addTask {
-                    try? FileManager.default.createDirectory(atPath: URL(fileURLWithPath: pch.output).deletingLastPathComponent().path,
-                                                             withIntermediateDirectories: true)
+                    try? CacheLocation.createFolders(URL(fileURLWithPath: pch.output).deletingLastPathComponent())
                     let job = Job(kind: .precompileHeader, arch: pch.arch, argv: pch.argv, inputs: [pch.header], outputs: [pch.output])
                     _ = try? await slots.withSlot {
                         observer.jobStarted(job)

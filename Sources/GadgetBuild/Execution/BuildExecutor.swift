@@ -139,7 +139,7 @@ public struct BuildExecutor: Sendable {
         if GeneratedVmlinux.isSealed(output, host: LiveHost()) { return }  // another build made it meanwhile
         let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
         do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try CacheLocation.createFolders(URL(fileURLWithPath: folder))
         } catch {
             throw ExecutionError.step("cannot write vmlinux.h into \(folder): \(FoundationErrorText.describe(error) ?? "\(error)"); set GADGETC_CACHE_DIR (or XDG_CACHE_HOME) to a writable folder, or pass -I DIR with <arch>/vmlinux.h")
         }
@@ -180,7 +180,8 @@ public struct BuildExecutor: Sendable {
                     var outcome = CompileOutcome(job: ran, result: result, dependencies: sources)
                     if result.succeeded, let depfile = ran.depfile, let text = try? String(contentsOfFile: depfile, encoding: .utf8) {
                         // Files of the builder image have no host path; the image's identity in the key covers them.
-                        let dependencies = Depfile.dependencies(text, relativeTo: ran.workingDirectory ?? "/").compactMap(ran.hostPath)
+                        var dependencies = Depfile.dependencies(text, relativeTo: ran.workingDirectory ?? "/").compactMap(ran.hostPath)
+                        for path in ran.presenceInputs where !dependencies.contains(path) { dependencies.append(path) }
                         outcome.dependencies = dependencies
                         if ran.toolchain == .native, let outside = readable?.firstOutside(dependencies, relativeTo: ran.workingDirectory) {
                             outcome.readOutside = outside

@@ -117,6 +117,7 @@ public struct BuildPlanner: Sendable {
             }
             var job = Job(kind: .compile, arch: arch, argv: argv, workingDirectory: gadget.root.path, inputs: [source], outputs: [output])
             job.environment = clangEnvironment.isEmpty ? nil : clangEnvironment
+            if let vmlinux { job.presenceInputs = ["\(vmlinux.includeDirectory)/vmlinux.h"] }
             jobs.append(job)
             objects.append(output)
         }

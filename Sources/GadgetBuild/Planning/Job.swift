@@ -32,6 +32,10 @@ public struct Job: Codable, Hashable, Sendable {
     public var mounts: [String: String]
     /// Variables added to gadgetc's environment for the command (host clang: `ClangEnvironment`).
     public var environment: [String: String]?
+    /// Files whose presence decides the result though the command may not read them: the vmlinux.h a
+    /// source may take with `__has_include` (its absence compiles other code). The cache records them
+    /// as read, so a compile made without one is never reused once it is there, nor the other way round.
+    public var presenceInputs: [String] = []
 
     public init(kind: Kind, arch: Architecture?, argv: [String] = [], workingDirectory: String? = nil, inputs: [String], outputs: [String],
                 toolchain: ToolchainDecision.Toolchain = .native, mounts: [String: String] = [:]) {

@@ -43,6 +43,7 @@ public enum PrecompiledHeaderSeal {
         }
         do {
             guard let fingerprint = FileFingerprint(path: temporary) else { throw UnreadableFile(path: temporary, reason: "gone") }
+            chmod(temporary, 0o644)  // clang creates it by the umask; cache files are 0644
             let digest = try ContentDigest.hex(fileAt: temporary)
             // Rename keeps size, mtime and inode: the fingerprint sealed is the one the PCH will have.
             try AtomicFile.write(Data("\(fingerprint.description)\n\(digest)\n".utf8), to: URL(fileURLWithPath: sealPath(of: output)))
