@@ -32,6 +32,8 @@ public struct Job: Codable, Hashable, Sendable {
     public var mounts: [String: String]
     /// Variables added to gadgetc's environment for the command (host clang: `ClangEnvironment`).
     public var environment: [String: String]?
+    /// For links: the source paths BTF line info records, host folder → builder's (`DebugPathMapping`).
+    public var pathMap: [DebugPathMapping]?
 
     public init(kind: Kind, arch: Architecture?, argv: [String] = [], workingDirectory: String? = nil, inputs: [String], outputs: [String],
                 toolchain: ToolchainDecision.Toolchain = .native, mounts: [String: String] = [:]) {
