@@ -91,8 +91,8 @@ extension BTFCanonicaliser {
         return Result(btf: newBTF, ext: newExt, typeIDInstructions: instructions, report: report)
     }
 
-    /// Strings in the old table that nothing refers to, sorted bytewise (kept so that the table's
-    /// size does not change).
+    /// Strings in the old table that nothing refers to, sorted bytewise (kept so that, without a path
+    /// map, the table's size does not change); file names the map replaced are not kept.
     private static func appendUnreferencedStrings(
         of section: BTFRawSection, skipping renamed: [UInt32], replaced: Set<UInt32>, to strings: inout BTFStringTableBuilder
     ) throws(BTFFormatError) {
