@@ -90,6 +90,9 @@ enum PlanText {
             lines.append(job.argv.isEmpty
                 ? "# " + Terminal.escape("\(job.summary) (in-process)\(job.outputs.isEmpty ? "" : " -> " + job.outputs.joined(separator: " "))")
                 : "(cd \(Terminal.quote(job.workingDirectory ?? ".")) && \(Self.assignments(job.environment))\(command(job.argv)))")
+            if let map = job.pathMap, !map.isEmpty {
+                lines.append("#   " + Terminal.escape("BTF line info paths: " + map.map { "\($0.from) -> \($0.to)" }.joined(separator: ", ")))
+            }
         }
         for pch in plan.precompiledHeadersToBuild {
             lines.append("# " + Terminal.escape("afterwards, in the background, for later builds: \(assignments(pch.environment))\(command(pch.argv))"))

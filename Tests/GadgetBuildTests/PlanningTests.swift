@@ -25,10 +25,44 @@ import Testing
                                             "-I", "/opt/gadgetc/bpf/include", "-o", "o"])
     }
 
-    @Test func theGadgetFolderIsRecordedAsTheCompilesWorkingFolder() {
-        #expect(BuildPlanner.debugPathMaps(gadgetFolder: "/home/me/src/trace") == ["-ffile-prefix-map=/home/me/src/trace=/proc/self/cwd"])
-        #expect(BuildPlanner.debugPathMaps(gadgetFolder: "/work") == ["-ffile-prefix-map=/work=/proc/self/cwd"], "the builder container's too")
-        #expect(BuildPlanner.debugPathMaps(gadgetFolder: "/src/a=b") == [], "a folder the flag cannot name")
+    @Test func theGadgetFolderIsRecordedAsTheCompilesWorkingFolder() async throws {
+        // Compiles record the real paths (clang reads each line's text from them); the link maps them
+        // to the builder's: the gadget folder to /work, gadgetc's folders under /usr/include.
+        let report = await HostProbe(host: FakeHost.debian(), cache: nil).run()
+        let planner = BuildPlanner(probe: report)
+        let plan = try planner.plan(BuildRequest(gadgetFolder: "/home/me/src/trace", architectures: [.amd64, .arm64]),
+                                    gadget: GadgetFolder(root: URL(fileURLWithPath: "/home/me/src/trace"), ebpfSources: ["program.bpf.c"]),
+                                    workDirectory: URL(fileURLWithPath: "/w"), keepsWorkDirectory: false)
+        #expect(plan.jobs(.compile).allSatisfy { job in !job.argv.contains { $0.hasPrefix("-ffile-prefix-map") } })
+        for link in plan.jobs(.link) {
+            let map = try #require(link.pathMap)
+            #expect(map.first == DebugPathMapping(from: "/home/me/src/trace", to: "/work"))
+            let layout = try #require(report.includeLayout)
+            for folder in [layout.gadgetHeadersRoot, layout.libbpfCompatDirectory].compactMap({ $0 }) {
+                #expect(map.contains(DebugPathMapping(from: folder, to: "/usr/include")))
+            }
+            if let vmlinux = report.vmlinux[link.arch!.rawValue] {
+                #expect(map.contains(DebugPathMapping(from: vmlinux.includeDirectory, to: "/usr/include/gadget/\(link.arch!)")))
+            }
+        }
+        let mapped = planner.containerPathMap
+        #expect(mapped.first == DebugPathMapping(from: "/work", to: "/work"), "the builder container's compile runs at /work")
+        #expect(mapped.dropFirst().allSatisfy { $0 == DebugPathMapping(from: "/gadgetc/compat", to: "/usr/include") })
+        // The cache does not reuse a link made with another map.
+        #expect(BuildCache.linkKey(inputDigests: ["a"], libbpfVersion: "1.1", pathMap: mapped)
+                != BuildCache.linkKey(inputDigests: ["a"], libbpfVersion: "1.1", pathMap: []))
+    }
+
+    @Test func pathMapsReplaceWholeLeadingComponentsLongestFirst() {
+        let map = DebugPathMap([DebugPathMapping(from: "/g/trace", to: "/work"), DebugPathMapping(from: "/g/trace/inc/", to: "/usr/include"),
+                                DebugPathMapping(from: "/", to: "/x")])
+        func mapped(_ path: String) -> String? { map.map(Array(path.utf8)[...]).map { String(decoding: $0, as: UTF8.self) } }
+        #expect(mapped("/g/trace/program.bpf.c") == "/work/program.bpf.c")
+        #expect(mapped("/g/trace/inc/gadget/buffer.h") == "/usr/include/gadget/buffer.h")
+        #expect(mapped("/g/trace") == "/work")
+        #expect(mapped("/g/tracer/program.bpf.c") == nil, "whole components only")
+        #expect(mapped("/usr/include/bpf/bpf_helpers.h") == nil, "'/' maps nothing")
+        #expect(mapped("program.bpf.c") == nil)
     }
 
     @Test func aPCHCompileHasACheckOnAnEmptyFile() {

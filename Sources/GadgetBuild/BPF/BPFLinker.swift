@@ -7,8 +7,10 @@ import Foundation
 /// order clang emitted types in (which a precompiled header changes).
 public enum BPFLinker {
     /// Links `inputs` (in order) into `output`. The output appears whole or not at all: libbpf
-    /// writes a temporary sibling that is renamed over `output` once finalized.
-    public static func link(_ inputs: [URL], into output: URL) throws {
+    /// writes a temporary sibling that is renamed over `output` once finalized. `pathMap` rewrites
+    /// the source file paths BTF line info records (`DebugPathMapping`); empty, they stay as clang
+    /// recorded them and the canonicaliser keeps the linker's section sizes.
+    public static func link(_ inputs: [URL], into output: URL, pathMap: [DebugPathMapping] = []) throws {
         guard !inputs.isEmpty else {
             throw BPFError(.link, file: output.path, reason: "no input objects", remedy: "pass at least one .bpf.o")
         }
@@ -18,7 +20,7 @@ public enum BPFLinker {
             let temporary = AtomicFile.temporarySibling(of: output)
             do {
                 try linkFiles(inputs, into: temporary, output: output, session: &session)
-                _ = try BTFCanonicaliser.rewrite(temporary, reportingAs: output, session: &session)
+                _ = try BTFCanonicaliser.rewrite(temporary, reportingAs: output, pathMap: pathMap, session: &session)
                 try AtomicFile.replace(output, with: temporary)
             } catch {
                 unlink(temporary.path)

@@ -3,8 +3,11 @@ extension BTFCanonicaliser {
     /// CO-RE relocation kinds whose instruction holds a local type id (BPF_CORE_TYPE_ID_LOCAL/TARGET).
     private static let typeIDRelocationKinds: Set<UInt32> = [6, 7]
 
-    /// The canonical .BTF and .BTF.ext for these sections: same sizes, types and strings renumbered.
-    static func canonicalise(btf: [UInt8], ext: [UInt8]?) throws(BTFFormatError) -> Result {
+    /// The canonical .BTF and .BTF.ext for these sections, types and strings renumbered. Without a
+    /// path map they keep their sizes. With one, the strings line_info records use as file names are
+    /// mapped (a replaced string is dropped unless something else uses it) and the string table is
+    /// exactly as long as its strings, so .BTF's size follows the mapped paths, not the host's.
+    static func canonicalise(btf: [UInt8], ext: [UInt8]?, pathMap: DebugPathMap = DebugPathMap([])) throws(BTFFormatError) -> Result {
         let section = try BTFRawSection(btf)
         let extInfo = try ext.map { bytes throws(BTFFormatError) in try BTFExtSection(bytes) }
         let order = try BTFCanonicalOrder(section)
@@ -17,6 +20,15 @@ extension BTFCanonicaliser {
             let offset = strings.offset(of: try section.string(at: old))
             renamed[Int(old)] = offset
             return offset
+        }
+        // Old offsets of file names replaced by the map: left out of the table unless used elsewhere.
+        var replacedFileNames = Set<UInt32>()
+        func newFileNameOffset(_ old: UInt32) throws(BTFFormatError) -> UInt32 {
+            guard !pathMap.isEmpty, Int(old) < renamed.count, let mapped = pathMap.map(try section.string(at: old)) else {
+                return try newOffset(old)
+            }
+            replacedFileNames.insert(old)
+            return strings.offset(of: mapped[...])
         }
         func newID(_ old: UInt32) throws(BTFFormatError) -> UInt32 {
             guard old != 0 else { return 0 }
@@ -40,7 +52,10 @@ extension BTFCanonicaliser {
         var newExt = ext
         var instructions: [(section: String, offset: Int, typeID: UInt32)] = []
         if let extInfo, var rewritten = newExt {
-            for slot in extInfo.stringSlots { rewritten.setU32(try newOffset(extInfo.bytes.u32(at: slot)), at: slot) }
+            for slot in extInfo.stringSlots {
+                let old = extInfo.bytes.u32(at: slot)
+                rewritten.setU32(extInfo.fileNameSlots.contains(slot) ? try newFileNameOffset(old) : try newOffset(old), at: slot)
+            }
             for slot in extInfo.typeSlots { rewritten.setU32(try newID(extInfo.bytes.u32(at: slot)), at: slot) }
             for (sectionName, record) in extInfo.coreRelocations where typeIDRelocationKinds.contains(rewritten.u32(at: record + 12)) {
                 let name = String(decoding: try section.string(at: extInfo.bytes.u32(at: sectionName)), as: UTF8.self)
@@ -48,15 +63,27 @@ extension BTFCanonicaliser {
             }
             newExt = rewritten
         }
-        try appendUnreferencedStrings(of: section, skipping: renamed, to: &strings)
-        guard strings.bytes.count <= section.strings.count else {
-            throw BTFFormatError("the string table would grow from \(section.strings.count) to \(strings.bytes.count) bytes")
+        try appendUnreferencedStrings(of: section, skipping: renamed, replaced: replacedFileNames, to: &strings)
+        let table: [UInt8]
+        if pathMap.isEmpty {
+            guard strings.bytes.count <= section.strings.count else {
+                throw BTFFormatError("the string table would grow from \(section.strings.count) to \(strings.bytes.count) bytes")
+            }
+            // Shorter only if the table held a string twice: NULs keep the section's size.
+            table = strings.bytes + [UInt8](repeating: 0, count: section.strings.count - strings.bytes.count)
+        } else {
+            table = strings.bytes
         }
-        // Shorter only if the table held a string twice: NULs keep the section's size.
-        let table = strings.bytes + [UInt8](repeating: 0, count: section.strings.count - strings.bytes.count)
 
         var newBTF = btf
         newBTF.replaceSubrange(section.types, with: types)
+        if table.count != section.strings.count {
+            // str_len changes; the strings must be the last thing in the section for nothing else to move.
+            guard section.strings.upperBound == btf.count, section.types.upperBound <= section.strings.lowerBound else {
+                throw BTFFormatError(".BTF's string table is not at its end: cannot change its size")
+            }
+            newBTF.setU32(UInt32(table.count), at: 20)
+        }
         newBTF.replaceSubrange(section.strings, with: table)
         let report = Report(
             typeCount: section.records.count, changed: newBTF != btf || newExt != ext,
@@ -64,16 +91,16 @@ extension BTFCanonicaliser {
         return Result(btf: newBTF, ext: newExt, typeIDInstructions: instructions, report: report)
     }
 
-    /// Strings in the old table that nothing refers to, sorted bytewise (kept so that the table's
-    /// size does not change).
+    /// Strings in the old table that nothing refers to, sorted bytewise (kept so that, without a path
+    /// map, the table's size does not change); file names the map replaced are not kept.
     private static func appendUnreferencedStrings(
-        of section: BTFRawSection, skipping renamed: [UInt32], to strings: inout BTFStringTableBuilder
+        of section: BTFRawSection, skipping renamed: [UInt32], replaced: Set<UInt32>, to strings: inout BTFStringTableBuilder
     ) throws(BTFFormatError) {
         var unreferenced: [ArraySlice<UInt8>] = []
         var offset = 0
         while offset < section.strings.count {
             let string = try section.string(at: UInt32(offset))
-            if renamed[offset] == .max && !strings.contains(string) { unreferenced.append(string) }
+            if renamed[offset] == .max && !replaced.contains(UInt32(offset)) && !strings.contains(string) { unreferenced.append(string) }
             offset += string.count + 1
         }
         for string in unreferenced.sorted(by: { $0.lexicographicallyPrecedes($1) }) {

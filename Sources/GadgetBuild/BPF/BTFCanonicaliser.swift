@@ -9,7 +9,9 @@ import Foundation
 /// `BTFCanonicalOrder`, every type id in .BTF and .BTF.ext is renumbered, and the string table is
 /// rebuilt in a canonical order: strings as the new type records first name them, then those
 /// .BTF.ext names (file names, source lines, section names, CO-RE access strings) in its own
-/// order, then any string nothing refers to, sorted. The sections keep their sizes and offsets.
+/// order, then any string nothing refers to, sorted. The sections keep their sizes and offsets —
+/// unless a path map rewrites the file names line info records (`DebugPathMap`): then .BTF takes
+/// the size of its new strings and the file is laid out again (`ELFRelayout`).
 ///
 /// One more place holds a type id: the instruction of a CO-RE "type id" relocation
 /// (`bpf_core_type_id_local/kernel`) carries the local id as its immediate. libbpf does not check
@@ -39,8 +41,9 @@ public enum BTFCanonicaliser {
         return try LibbpfSession.run { session in try rewrite(url, reportingAs: url, session: &session) }
     }
 
-    /// Rewrites `file` in place (same size); errors name `output`.
-    static func rewrite(_ file: URL, reportingAs output: URL, session: inout LibbpfSession) throws -> Report {
+    /// Rewrites `file` in place (same size without a path map); errors name `output`.
+    static func rewrite(_ file: URL, reportingAs output: URL, pathMap: [DebugPathMapping] = [],
+                        session: inout LibbpfSession) throws -> Report {
         func failure(_ reason: String) -> BPFError {
             BPFError(.link, file: output.path, reason: "canonicalising its BTF: \(reason)", libbpfMessages: session.collect())
         }
@@ -55,15 +58,19 @@ public enum BTFCanonicaliser {
             for section in [btf, ext].compactMap({ $0 }) where !table.relocations(against: section.index).isEmpty {
                 throw BTFFormatError("\(section.name) has relocations (an object not yet linked?)")
             }
-            result = try canonicalise(btf: Array(bytes[btf.range]), ext: ext.map { Array(bytes[$0.range]) })
-            guard result.btf.count == btf.range.count, result.ext?.count ?? 0 == ext?.range.count ?? 0 else {
-                throw BTFFormatError("the rewritten sections changed size")
-            }
-            rewritten.replaceSubrange(btf.range, with: result.btf)
-            if let ext, let newExt = result.ext { rewritten.replaceSubrange(ext.range, with: newExt) }
+            let map = DebugPathMap(pathMap)
+            result = try canonicalise(btf: Array(bytes[btf.range]), ext: ext.map { Array(bytes[$0.range]) }, pathMap: map)
+            guard result.ext?.count ?? 0 == ext?.range.count ?? 0 else { throw BTFFormatError("the rewritten .BTF.ext changed size") }
             for instruction in result.typeIDInstructions {
                 guard let section = table.section(named: instruction.section) else { continue }
                 setImmediate(instruction.typeID, of: section.range.lowerBound + instruction.offset, in: &rewritten, within: section.range)
+            }
+            if let ext, let newExt = result.ext { rewritten.replaceSubrange(ext.range, with: newExt) }
+            if result.btf.count == btf.range.count {
+                rewritten.replaceSubrange(btf.range, with: result.btf)
+            } else {
+                guard !map.isEmpty else { throw BTFFormatError("the rewritten .BTF changed size") }
+                rewritten = try ELFRelayout.relayout(rewritten, replacing: [btf.index: result.btf])
             }
         } catch let error as BTFFormatError {
             throw failure(error.description)
@@ -73,7 +80,7 @@ public enum BTFCanonicaliser {
         guard let parsed else { throw failure("libbpf does not accept the rewritten .BTF (\(BPFError.describe(errno: errno)))") }
         btf__free(parsed)
 
-        let descriptor = open(file.path, O_WRONLY | O_CLOEXEC)
+        let descriptor = open(file.path, O_WRONLY | O_CLOEXEC | (rewritten.count == bytes.count ? 0 : O_TRUNC))
         guard descriptor >= 0 else { throw failure("cannot open it for writing (\(BPFError.describe(errno: errno)))") }
         defer { close(descriptor) }
         let written = rewritten.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }

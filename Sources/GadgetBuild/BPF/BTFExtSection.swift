@@ -12,6 +12,8 @@ struct BTFExtSection {
     /// the section holds them.
     private(set) var typeSlots: [Int] = []
     private(set) var stringSlots: [Int] = []
+    /// The string slots that hold a line_info record's file_name_off.
+    private(set) var fileNameSlots: Set<Int> = []
     /// Each core_relo record: where its section's name offset is, and where the record starts.
     private(set) var coreRelocations: [(sectionName: Int, record: Int)] = []
 
@@ -64,6 +66,7 @@ struct BTFExtSection {
                 let record = position + index * recordSize
                 for field in block.types { typeSlots.append(record + field) }
                 for field in block.strings { stringSlots.append(record + field) }
+                if block.name == "line_info" { fileNameSlots.insert(record + 4) }
                 if block.name == "core_relo" { coreRelocations.append((sectionName, record)) }
             }
             position += count * recordSize

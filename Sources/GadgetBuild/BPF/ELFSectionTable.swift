@@ -1,5 +1,6 @@
 /// The section headers of a 64-bit little-endian ELF object, read from its bytes: enough to find a
-/// section by name and to overwrite its contents in place at the same offset and size.
+/// section by name and to overwrite its contents in place at the same offset and size (or, with
+/// `ELFRelayout`, to write the file again with some sections' contents replaced).
 struct ELFSectionTable {
     struct Section {
         var index: Int
@@ -9,10 +10,15 @@ struct ELFSectionTable {
         var range: Range<Int>
         /// sh_info: for SHT_REL/SHT_RELA, the index of the section the relocations apply to.
         var info: UInt32
+        /// Where its header is in the file, and its sh_addralign.
+        var header: Int = 0
+        var alignment: UInt64 = 0
+        /// sh_size (for SHT_NOBITS too, which take no file space).
+        var size: UInt64 = 0
     }
 
     static let relocationTypes: Set<UInt32> = [4, 9]  // SHT_RELA, SHT_REL
-    private static let noBits: UInt32 = 8
+    static let noBits: UInt32 = 8
 
     let sections: [Section]
 
@@ -38,7 +44,7 @@ struct ELFSectionTable {
             throw BTFFormatError("bad ELF section count")
         }
 
-        var raw: [(name: UInt32, type: UInt32, range: Range<Int>, info: UInt32)] = []
+        var raw: [(name: UInt32, type: UInt32, range: Range<Int>, info: UInt32, header: Int, alignment: UInt64, size: UInt64)] = []
         raw.reserveCapacity(count)
         for index in 0..<count {
             let start = try header(index)
@@ -48,7 +54,8 @@ struct ELFSectionTable {
             guard offset <= UInt64(bytes.count), size <= UInt64(bytes.count) - offset else {
                 throw BTFFormatError("ELF section \(index) is outside the file")
             }
-            raw.append((bytes.u32(at: start), type, Int(offset)..<Int(offset + size), bytes.u32(at: start + 44)))
+            raw.append((bytes.u32(at: start), type, Int(offset)..<Int(offset + size), bytes.u32(at: start + 44),
+                        start, bytes.u64(at: start + 48), bytes.u64(at: start + 32)))
         }
         let names = raw[namesIndex].range
         sections = raw.enumerated().map { index, entry in
@@ -58,7 +65,8 @@ struct ELFSectionTable {
                 let end = bytes[start..<names.upperBound].firstIndex(of: 0) ?? names.upperBound
                 name = String(decoding: bytes[start..<end], as: UTF8.self)
             }
-            return Section(index: index, name: name, type: entry.type, range: entry.range, info: entry.info)
+            return Section(index: index, name: name, type: entry.type, range: entry.range, info: entry.info,
+                           header: entry.header, alignment: entry.alignment, size: entry.size)
         }
     }
 

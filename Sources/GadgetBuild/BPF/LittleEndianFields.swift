@@ -16,6 +16,10 @@ extension Array where Element == UInt8 {
     mutating func setU32(_ value: UInt32, at offset: Int) {
         withUnsafeMutableBytes { $0.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt32.self) }
     }
+
+    mutating func setU64(_ value: UInt64, at offset: Int) {
+        withUnsafeMutableBytes { $0.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self) }
+    }
 }
 
 /// Why a .BTF or .BTF.ext section (or the ELF around it) could not be rewritten; the caller turns it

@@ -52,10 +52,11 @@ public final class BuildCache: @unchecked Sendable {
         return ContentDigest.hex(parts.joined(separator: "\u{0}"))
     }
 
-    /// The key of a link: libbpf's version and the input objects' digests, in order.
-    public static func linkKey(inputDigests: [String], libbpfVersion: String) -> String {
+    /// The key of a link: libbpf's version, the input objects' digests, in order, and the debug path map.
+    public static func linkKey(inputDigests: [String], libbpfVersion: String, pathMap: [DebugPathMapping] = []) -> String {
         // "btf-canonical": links made before BTF was renumbered canonically are not reused.
-        ContentDigest.hex((["link", "btf-canonical", GadgetcVersion.string, libbpfVersion] + inputDigests).joined(separator: "\u{0}"))
+        let paths = pathMap.isEmpty ? [] : ["paths"] + pathMap.flatMap { [$0.from, $0.to] }
+        return ContentDigest.hex((["link", "btf-canonical", GadgetcVersion.string, libbpfVersion] + inputDigests + paths).joined(separator: "\u{0}"))
     }
 
     // MARK: Compiles

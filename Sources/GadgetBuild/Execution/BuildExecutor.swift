@@ -254,14 +254,14 @@ public struct BuildExecutor: Sendable {
     func link(_ job: Job, into object: String) async throws {
         let key: String? = cache.map { _ in
             BuildCache.linkKey(inputDigests: job.inputs.map { (try? ContentDigest.hex(fileAt: $0)) ?? UUID().uuidString },
-                               libbpfVersion: Libbpf.version)
+                               libbpfVersion: Libbpf.version, pathMap: job.pathMap ?? [])
         }
         if let cache, let key, let data = cache.lookup(key: key) {
             try AtomicFile.write(data, to: URL(fileURLWithPath: object))
             observer.jobCached(job)
             return
         }
-        try await timed(job) { try BPFLinker.link(job.inputs.map(URL.init(fileURLWithPath:)), into: URL(fileURLWithPath: object)) }
+        try await timed(job) { try BPFLinker.link(job.inputs.map(URL.init(fileURLWithPath:)), into: URL(fileURLWithPath: object), pathMap: job.pathMap ?? []) }
         if let cache, let key { try? cache.store(key: key, objectPath: object) }
     }
 

@@ -65,7 +65,9 @@ public struct BuildPlanner: Sendable {
             }
             guard !objects.isEmpty else { continue }
             let linked = "\(work)/\(arch).bpf.o"
-            jobs.append(Job(kind: .link, arch: arch, inputs: objects, outputs: [linked]))
+            var link = Job(kind: .link, arch: arch, inputs: objects, outputs: [linked])
+            link.pathMap = decision.toolchain == .container ? containerPathMap : nativePathMap(arch, gadget: gadget)
+            jobs.append(link)
             jobs.append(Job(kind: .check, arch: arch, inputs: [linked], outputs: []))
             if request.verify {
                 jobs.append(Job(kind: .verify, arch: arch, inputs: [linked], outputs: []))
@@ -107,7 +109,6 @@ public struct BuildPlanner: Sendable {
             let output = "\(work)/\(arch)/\(Self.objectName(source, index: index, arch: arch))"
             var argv = Self.compileArguments(clang: compiler.path, arch: arch, source: source, output: output,
                                              vmlinuxDirectory: vmlinux?.includeDirectory, layout: layout)
-            argv.insert(contentsOf: Self.debugPathMaps(gadgetFolder: gadget.root.path), at: argv.count - 2)
             if let pch, pchReady, gadget.sourcesStartingWithVmlinux.contains(source) {
                 argv.insert(contentsOf: pch.compileFlags, at: argv.count - 2)
             }
@@ -133,7 +134,6 @@ public struct BuildPlanner: Sendable {
             let inside = "\(ContainerLayout.output)/\(name)"
             var argv = ContainerLayout.compileArguments(arch: arch, host: probeHostArchitecture, source: source, output: inside,
                                                         withCompat: bundledCompat != nil)
-            argv.insert(contentsOf: Self.debugPathMaps(gadgetFolder: ContainerLayout.source), at: argv.count - 2)
             if request.useCache { argv.insert(contentsOf: ["-MD", "-MF", inside + ".d"], at: argv.count - 2) }
             jobs.append(Job(kind: .compile, arch: arch, argv: argv, workingDirectory: ContainerLayout.source, inputs: [source],
                             outputs: ["\(work)/\(name)"], toolchain: .container, mounts: mounts))
@@ -179,20 +179,29 @@ public struct BuildPlanner: Sendable {
         return folders
     }
 
-    /// The `-ffile-prefix-map` flag that makes the paths an object records for the gadget's own files
-    /// (BTF line info names each source file) the same from any checkout folder: the compile runs in
-    /// the gadget folder, which is recorded as `/proc/self/cwd` — a path that still names the right file
-    /// for clang, which reads each source line into BTF from the recorded path (mapping to a path that
-    /// does not exist, such as ig's /work, loses the text of lines made by macros). The builder
-    /// container's compile maps its /work the same way. Header paths are recorded as they are. A folder
-    /// whose path holds '=' (which the flag cannot express) is left as it is.
-    static func debugPathMaps(gadgetFolder: String) -> [String] {
-        guard gadgetFolder.hasPrefix("/"), !gadgetFolder.contains("=") else { return [] }
-        return ["-ffile-prefix-map=\(gadgetFolder)=\(Self.recordedGadgetFolder)"]
+    /// The source paths a native link records in BTF line info (clang records the real ones, so it
+    /// reads the right line text): the ones ig's builder has. The gadget folder is /work, gadgetc's
+    /// gadget headers and libbpf overlay are under /usr/include, vmlinux.h in /usr/include/gadget/<arch>;
+    /// other folders (-I from the user, /usr/include itself) stay.
+    func nativePathMap(_ arch: Architecture, gadget: GadgetFolder) -> [DebugPathMapping] {
+        var map = [DebugPathMapping(from: gadget.root.path, to: ContainerLayout.source)]
+        if let vmlinux = probe.vmlinux[arch.rawValue] {
+            map.append(DebugPathMapping(from: vmlinux.includeDirectory, to: "/usr/include/gadget/\(arch)"))
+        }
+        if let layout = probe.includeLayout {
+            for folder in [layout.gadgetHeadersRoot, layout.libbpfCompatDirectory].compactMap({ $0 }) {
+                map.append(DebugPathMapping(from: folder, to: "/usr/include"))
+            }
+        }
+        return map
     }
 
-    /// What objects record as the gadget folder's path.
-    static let recordedGadgetFolder = "/proc/self/cwd"
+    /// The same for a compile in the builder container, which runs in the gadget folder at /work and
+    /// has gadgetc's libbpf overlay at /gadgetc/compat.
+    var containerPathMap: [DebugPathMapping] {
+        [DebugPathMapping(from: ContainerLayout.source, to: ContainerLayout.source)]
+            + (bundledCompat == nil ? [] : [DebugPathMapping(from: ContainerLayout.compat, to: "/usr/include")])
+    }
 
     /// Applies `--toolchain` to the probe's findings, per arch. `auto` builds natively where the host
     /// can, and in the container where it cannot — also for one arch only, e.g. arm64 when the gadget

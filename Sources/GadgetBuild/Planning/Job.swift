@@ -36,6 +36,8 @@ public struct Job: Codable, Hashable, Sendable {
     /// source may take with `__has_include` (its absence compiles other code). The cache records them
     /// as read, so a compile made without one is never reused once it is there, nor the other way round.
     public var presenceInputs: [String] = []
+    /// For links: the source paths BTF line info records, host folder → builder's (`DebugPathMapping`).
+    public var pathMap: [DebugPathMapping]?
 
     public init(kind: Kind, arch: Architecture?, argv: [String] = [], workingDirectory: String? = nil, inputs: [String], outputs: [String],
                 toolchain: ToolchainDecision.Toolchain = .native, mounts: [String: String] = [:]) {
