@@ -24,6 +24,9 @@ struct Build: AsyncParsableCommand {
     @Flag(help: "Print the plan (every command line) without running it.")
     var dryRun = false
 
+    @Flag(help: ArgumentHelp("Build each gadget a second time in other conditions (a copy at another path, an empty cache, no precompiled header, -j 1) with the same creation time, and fail, saying where they differ, when the two images' digests differ.", valueName: "check-reproducible"))
+    var checkReproducible = false
+
     @OptionGroup(title: "Output") var outputOptions: OutputOptions
 
     func validate() throws { try options.check(folders: GadgetFolder.expand(folders)) }
@@ -44,8 +47,15 @@ struct Build: AsyncParsableCommand {
             }
             return
         }
+        if checkReproducible, ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"] == nil {
+            // Both builds must share one creation time: now, as the first build would have used.
+            setenv("SOURCE_DATE_EPOCH", String(Int(Date().timeIntervalSince1970)), 1)
+        }
         let results = try await Interruption.run { await batch.build() }
-        if outputOptions.json {
+        if outputOptions.json && checkReproducible {
+            // One JSON document: each gadget's outcome with its reproducibility report (printed below).
+            for (folder, result) in results { if case .failure(let error) = result { Terminal.error(error, prefix: batch.many ? "\(batch.name(folder)): " : "") } }
+        } else if outputOptions.json {
             let reports = results.map { GadgetResult(folder: $0.folder, result: $0.result) }
             if !batch.many, case .success(let outcome) = results[0].result {
                 print(try JSONOutput.encode(outcome))
@@ -57,7 +67,50 @@ struct Build: AsyncParsableCommand {
             batch.report(results)
         }
         if results.contains(where: { if case .failure = $0.result { true } else { false } }) { throw ExitCode.failure }
+        if checkReproducible { try await checkReproducibility(results, batch: batch) }
     }
+
+    /// `--check-reproducible`: one line per gadget, the differences under it; non-zero when any differs.
+    func checkReproducibility(_ results: [(folder: String, result: Result<BuildOutcome, Error>)], batch: GadgetBatch) async throws {
+        var failed = false
+        var checked: [CheckedResult] = []
+        defer {
+            if outputOptions.json, let text = try? JSONOutput.encode(checked) { print(text) }
+        }
+        for (folder, result) in results {
+            guard case .success(let outcome) = result else {
+                checked.append(CheckedResult(folder: folder, outcome: nil, reproducibility: nil))
+                continue
+            }
+            let name = batch.name(folder)
+            do {
+                let request = options.request(for: folder, count: batch.folders.count)
+                let report = try await Interruption.run { () async -> Result<ReproducibilityCheck.Report, Error> in
+                    do { return .success(try await ReproducibilityCheck().run(request, first: outcome)) } catch { return .failure(error) }
+                }.get()
+                checked.append(CheckedResult(folder: folder, outcome: outcome, reproducibility: report))
+                if !outputOptions.json && report.reproducible {
+                    Terminal.writeError("\(name): reproducible: \(report.first) again with \(report.conditions.joined(separator: ", "))\n")
+                }
+                if !report.reproducible {
+                    failed = true
+                    Terminal.writeError("error: \(name) is not reproducible: \(report.first) first, \(report.second) with \(report.conditions.joined(separator: ", "))\n")
+                    for line in report.differences { Terminal.writeError("  \(line)\n") }
+                }
+            } catch {
+                failed = true
+                Terminal.error(error, prefix: "\(name): the second build failed: ")
+            }
+        }
+        if failed { throw ExitCode.failure }
+    }
+}
+
+/// One gadget's entry in `--json` output with `--check-reproducible`.
+struct CheckedResult: Encodable {
+    var folder: String
+    var outcome: BuildOutcome?
+    var reproducibility: ReproducibilityCheck.Report?
 }
 
 /// One gadget's entry in `--json` output when several gadgets build (or one fails).

@@ -99,3 +99,45 @@ import Testing
         #expect(versions.allSatisfy { $0 == expected }, "\(versions)")
     }
 }
+
+/// `gadgetc build --check-reproducible`: a second build in other conditions, compared.
+@Suite struct CheckReproducibleTests {
+    @Test func aReproducibleGadgetPassesTheCheck() async throws {
+        let root = try Fixtures.temporaryDirectory("check-repro")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let gadget = root.appendingPathComponent("top_syscalls")
+        try FileManager.default.copyItem(at: Fixtures.samples.appendingPathComponent("top_syscalls"), to: gadget)
+        let result = try await Fixtures.run([Fixtures.gadgetc, "build", gadget.path, "-I", Fixtures.bundledHeaders, "--check-reproducible",
+                                             "--oci-layout", root.appendingPathComponent("layout").path],
+                                            environment: ["GADGETC_CACHE_DIR": root.appendingPathComponent("cache").path])
+        #expect(result.succeeded, "\(result.standardError)")
+        #expect(result.standardError.contains("top_syscalls: reproducible: sha256:"), "\(result.standardError)")
+        // Without SOURCE_DATE_EPOCH both builds took one creation time: the printed digest is the image's.
+        let digest = try #require(result.standardOutput.split(separator: "@").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+        #expect(result.standardError.contains("reproducible: \(digest) again"))
+    }
+
+    /// Two different programs in images of one name: the report names the arch, the layer and the sections.
+    @Test func differencesAreNamedDownToTheSections() async throws {
+        let root = try Fixtures.temporaryDirectory("image-diff")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var objects: [URL] = []
+        for sample in ["trace_signal", "top_protocols"] {
+            let output = root.appendingPathComponent("o-\(sample)")
+            try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+            let result = try await Fixtures.run([Fixtures.gadgetc, "build", Fixtures.samples.appendingPathComponent(sample).path, "-I", Fixtures.bundledHeaders,
+                                                 "--arch", "arm64", "-o", output.path, "--oci-layout", root.appendingPathComponent("scratch").path],
+                                                environment: ["GADGETC_CACHE_DIR": root.appendingPathComponent("cache").path])
+            #expect(result.succeeded, "\(result.standardError)")
+            objects.append(output.appendingPathComponent("arm64.bpf.o"))
+        }
+        let reference = try ImageReference(parsing: "same:latest")
+        let created = Date(timeIntervalSince1970: 0)
+        let first = OCIImageStore(root: root.appendingPathComponent("a")), second = OCIImageStore(root: root.appendingPathComponent("b"))
+        let a = try first.add(GadgetImageContent(programs: ["arm64": objects[0]], created: created), as: reference)
+        let b = try second.add(GadgetImageContent(programs: ["arm64": objects[1]], created: created), as: reference)
+        let lines = ImageDifference.describe(first: first, a.indexDigest, second: second, b.indexDigest)
+        #expect(lines.contains { $0.hasPrefix("[arm64] layer application/vnd.gadget.ebpf.program.v1+binary differs") && $0.contains("sections") && $0.contains(".BTF") }, "\(lines)")
+        #expect(ImageDifference.describe(first: first, a.indexDigest, second: first, a.indexDigest) == ["the image indexes differ in bytes only"])
+    }
+}
