@@ -33,14 +33,11 @@ struct Cache: ParsableCommand {
         var maxSize: String = "2G"
         @OptionGroup(title: "Output") var output: OutputOptions
 
-        func validate() throws {
-            guard CacheMaintenance.parseSize(maxSize) != nil else {
-                throw ValidationError("--max-size '\(Terminal.escape(maxSize))' is not a size up to the maximum, 8589934591G (just under 8 EiB): use bytes or a number with K, M or G, like 500M")
-            }
-        }
-
         func run() throws {
-            let bytes = CacheMaintenance.parseSize(maxSize) ?? CacheMaintenance.defaultMaxBytes
+            guard let bytes = CacheMaintenance.parseSize(maxSize) else {
+                Terminal.writeError("error: --max-size '\(Terminal.escape(maxSize))' is not a size up to the maximum, 8589934591G (just under 8 EiB): use bytes or a number with K, M or G, like 500M\n")
+                throw ExitCode.failure
+            }
             let result: CacheMaintenance.PruneResult
             do {
                 result = try CacheMaintenance(location: CacheLocation(environment: ProcessInfo.processInfo.environment)).prune(maxBytes: bytes)

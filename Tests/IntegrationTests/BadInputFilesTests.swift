@@ -183,6 +183,7 @@ import Testing
                                             environment: ["GADGETC_CACHE_DIR": work.path])
         #expect(result.status != 0 && !result.signaled, "status \(result.status), signaled \(result.signaled)")
         #expect(result.standardError.contains("8589934591G"), "stderr: \(result.standardError)")
+        #expect(result.standardError.hasPrefix("error: ") && result.standardError.split(separator: "\n").count == 1, "one error line: \(result.standardError)")
     }
 
     @Test func updateMetadataThroughAnInFolderSymlinkKeepsTheLinkAndTheMode() async throws {

@@ -50,17 +50,10 @@ enum BPFTestBench {
         let sourceURL = directory.appendingPathComponent("\(name).bpf.c")
         let objectURL = directory.appendingPathComponent("\(name).bpf.o")
         try source.write(to: sourceURL, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = clang
-        process.arguments = ["-target", "bpf", "-O2", "-Wall", "-Wno-unused-variable"] + (debugInfo ? ["-g"] : [])
-            + ["-I", multiarchInclude, "-I", directory.path] + flags + ["-c", sourceURL.path, "-o", objectURL.path]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let output = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CompileFailure(description: "clang failed on \(name): \(String(decoding: output, as: UTF8.self))")
+        let run = try Fixtures.runBlocking(clang.path, ["-target", "bpf", "-O2", "-Wall", "-Wno-unused-variable"] + (debugInfo ? ["-g"] : [])
+            + ["-I", multiarchInclude, "-I", directory.path] + flags + ["-c", sourceURL.path, "-o", objectURL.path])
+        guard run.status == 0 else {
+            throw CompileFailure(description: "clang failed on \(name): \(String(decoding: run.errors, as: UTF8.self))")
         }
         return objectURL
     }

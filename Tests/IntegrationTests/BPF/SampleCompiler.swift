@@ -72,16 +72,9 @@ final class SampleCompiler {
     }
 
     private func run(_ arguments: [String], withoutASLR: Bool = false) throws {
-        let process = Process()
-        process.executableURL = withoutASLR ? URL(fileURLWithPath: "/usr/bin/setarch") : Self.clang!
-        process.arguments = (withoutASLR ? ["-R", Self.clang!.path] : []) + arguments
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let output = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw BPFTestBench.CompileFailure(description: "clang failed: \(String(decoding: output, as: UTF8.self))")
+        let run = try Fixtures.runBlocking(withoutASLR ? "/usr/bin/setarch" : Self.clang!.path, (withoutASLR ? ["-R", Self.clang!.path] : []) + arguments)
+        guard run.status == 0 else {
+            throw BPFTestBench.CompileFailure(description: "clang failed: \(String(decoding: run.errors, as: UTF8.self))")
         }
     }
 
@@ -124,18 +117,10 @@ final class SampleCompiler {
     }
 
     private static func runBpftool(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: bpftool)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let run = try Fixtures.runBlocking(bpftool, arguments)
+        guard run.status == 0 else {
             throw BPFTestBench.CompileFailure(description: "bpftool \(arguments.joined(separator: " ")) failed")
         }
-        return String(decoding: data, as: UTF8.self)
+        return String(decoding: run.output, as: UTF8.self)
     }
 }

@@ -186,18 +186,10 @@ enum OCITools {
     }
 
     static func lines(_ tool: String, _ arguments: String...) throws -> [String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "\(tool) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        let run = try Fixtures.runBlocking(tool, arguments)
+        guard run.status == 0 else {
+            throw Failure(description: "\(tool) \(arguments.joined(separator: " ")) exited \(run.status)")
         }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        return String(decoding: run.output, as: UTF8.self).split(separator: "\n").map(String.init)
     }
 }

@@ -54,6 +54,24 @@ enum Fixtures {
         return try await ProcessRunner().run(["/usr/bin/env"] + env.map { "\($0)=\($1)" } + argv, workingDirectory: directory)
     }
 
+    /// Runs a tool to its end from synchronous code: its exit status, standard output and error
+    /// (standard error goes through a file, so that neither pipe can fill up and stall the tool).
+    static func runBlocking(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: Data, errors: Data) {
+        let errorsFile = FileManager.default.temporaryDirectory.appendingPathComponent("gadgetc-it-stderr-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: errorsFile.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errorsFile) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = try FileHandle(forWritingTo: errorsFile)
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, data, (try? Data(contentsOf: errorsFile)) ?? Data())
+    }
+
     /// Every file below `url`, relative paths, sorted.
     static func files(under url: URL) -> [String] {
         guard let walker = FileManager.default.enumerator(atPath: url.path) else { return [] }
