@@ -99,9 +99,8 @@ public struct BuildExecutor: Sendable {
     /// The folder a compiler is installed in (/usr/lib/llvm-16 for /usr/bin/clang-16): its resource
     /// headers (stdbool.h, …) live below it.
     static func installationFolder(of compiler: String) -> String {
-        guard let real = realpath(compiler, nil) else { return "" }
-        defer { free(real) }
-        return URL(fileURLWithPath: String(cString: real)).deletingLastPathComponent().deletingLastPathComponent().path
+        let real = ResolvedPath(compiler)
+        return real.exists ? URL(fileURLWithPath: real.path).deletingLastPathComponent().deletingLastPathComponent().path : ""
     }
 
     /// Links (or takes from the cache), checks and, when asked, verifies one arch's object.
@@ -136,7 +135,7 @@ public struct BuildExecutor: Sendable {
 
     func generateVmlinux(_ job: Job) throws {
         guard let output = job.outputs.first, let btf = job.inputs.first else { return }
-        if GeneratedVmlinux.isSealed(output, host: LiveHost()) { return }  // another build made it meanwhile
+        if FileSeal.isSealed(output) { return }  // another build made it meanwhile
         let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
         do {
             try CacheLocation.createFolders(URL(fileURLWithPath: folder))

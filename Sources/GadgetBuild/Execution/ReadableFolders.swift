@@ -66,18 +66,5 @@ public struct ReadableFolders: Codable, Sendable, Equatable {
         return nil
     }
 
-    /// `path` with its links followed as far as it exists (a missing tail is kept as written).
-    static func resolved(_ path: String) -> String {
-        var url = URL(fileURLWithPath: path).standardizedFileURL
-        var missing: [String] = []
-        while url.path != "/" {
-            if let real = realpath(url.path, nil) {
-                defer { free(real) }
-                return ([String(cString: real)] + missing.reversed()).joined(separator: "/").replacingOccurrences(of: "//", with: "/")
-            }
-            missing.append(url.lastPathComponent)
-            url.deleteLastPathComponent()
-        }
-        return "/" + missing.reversed().joined(separator: "/")
-    }
+    static func resolved(_ path: String) -> String { ResolvedPath(path).path }
 }

@@ -75,7 +75,7 @@ public struct OCIImageStore: Sendable {
             // Temporaries of writers killed mid-write: index.json's (written only under this lock) and
             // blobs' (a process that is gone writes nothing more). One readdir each, ~1 ms per 5,000 blobs.
             for folder in [root, blobsURL] {
-                for name in OCIImageStore.entries(of: folder) ?? [] where AbandonedTemporary.isAbandoned(name) {
+                for name in OCIImageStore.entries(of: folder) ?? [] where TemporaryName.isAbandoned(name) {
                     unlink(folder.appendingPathComponent(name).path)
                 }
             }

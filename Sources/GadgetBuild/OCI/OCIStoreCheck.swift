@@ -116,7 +116,7 @@ extension OCIImageStore {
     public func leftoverTemporaries() -> [String] {
         let folders = [root.path, blobsFolder.path]
         return folders.flatMap { folder in
-            (OCIImageStore.entries(of: URL(fileURLWithPath: folder)) ?? []).filter(AbandonedTemporary.isAbandoned).map { "\(folder)/\($0)" }
+            (OCIImageStore.entries(of: URL(fileURLWithPath: folder)) ?? []).filter(TemporaryName.isAbandoned).map { "\(folder)/\($0)" }
         }.sorted()
     }
 
@@ -175,19 +175,9 @@ extension OCIImageStore {
     private func blobNames() -> [String] { OCIImageStore.entries(of: blobsFolder) ?? [] }
 }
 
-/// Names of temporary files gadgetc writes (`AtomicFile.temporarySibling`: `.<name>.tmp-<pid>-<n>`)
-/// and whether the process that wrote one is gone.
-enum AbandonedTemporary {
-    static func pid(of name: String) -> pid_t? {
-        guard name.hasPrefix("."), let marker = name.range(of: ".tmp-", options: .backwards) else { return nil }
-        let parts = name[marker.upperBound...].split(separator: "-")
-        guard parts.count == 2, let pid = pid_t(parts[0]), pid > 0, UInt32(parts[1]) != nil else { return nil }
-        return pid
-    }
-
+extension TemporaryName {
     /// A gadgetc temporary whose writer no longer runs (a reused pid keeps it until a later check).
     static func isAbandoned(_ name: String) -> Bool {
-        guard let pid = pid(of: name) else { return false }
-        return kill(pid, 0) != 0 && errno == ESRCH
+        TemporaryName(parsing: name).map { !ProcessLiveness.isAlive($0.pid) } ?? false
     }
 }

@@ -1,25 +1,15 @@
 import Foundation
 
-/// A precompiled header is trusted only while it is sealed: clang writes it under a temporary name,
-/// gadgetc records its fingerprint and digest in `<pch>.seal`, and only then renames it into place.
+/// A precompiled header is trusted only while it is sealed (`FileSeal`): clang writes it under a
+/// temporary name, gadgetc seals it, and only then renames it into place.
 /// A PCH changed afterwards (a flipped byte, a truncation) no longer matches its seal and is not used:
 /// a damaged PCH can crash clang or, worse, compile without an error into other code.
 public enum PrecompiledHeaderSeal {
-    static func sealPath(of pch: String) -> String { pch + ".seal" }
-
     /// Whether `pch` is there and as it was sealed.
-    public static func isSealed(_ pch: String) -> Bool {
-        guard let fingerprint = FileFingerprint(path: pch)?.description,
-              let seal = FileManager.default.contents(atPath: sealPath(of: pch)).flatMap({ String(data: $0, encoding: .utf8) })
-        else { return false }
-        return seal.split(separator: "\n").first.map(String.init) == fingerprint
-    }
+    public static func isSealed(_ pch: String) -> Bool { FileSeal.isSealed(pch) }
 
     /// Removes a PCH (and its seal) that can no longer be trusted.
-    public static func discard(_ pch: String) {
-        unlink(pch)
-        unlink(sealPath(of: pch))
-    }
+    public static func discard(_ pch: String) { FileSeal.discard(pch) }
 
     /// Runs the PCH compile `argv` (whose `-o` names `output`) into a temporary file, seals the result
     /// and renames it to `output`. Returns the compile's result; nothing is left behind on failure.
@@ -42,11 +32,8 @@ public enum PrecompiledHeaderSeal {
             return result
         }
         do {
-            guard let fingerprint = FileFingerprint(path: temporary) else { throw UnreadableFile(path: temporary, reason: "gone") }
             chmod(temporary, 0o644)  // clang creates it by the umask; cache files are 0644
-            let digest = try ContentDigest.hex(fileAt: temporary)
-            // Rename keeps size, mtime and inode: the fingerprint sealed is the one the PCH will have.
-            try AtomicFile.write(Data("\(fingerprint.description)\n\(digest)\n".utf8), to: URL(fileURLWithPath: sealPath(of: output)))
+            try FileSeal.seal(temporary, as: output)
             try AtomicFile.replace(URL(fileURLWithPath: output), with: URL(fileURLWithPath: temporary))
         } catch {
             unlink(temporary)
