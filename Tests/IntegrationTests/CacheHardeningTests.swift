@@ -200,14 +200,14 @@ import Testing
         let failing = RecordingObserver()
         await #expect(throws: ExecutionError.self) { _ = try await box.driver(observer: failing).build(request) }
         #expect(failing.diagnosticsShown.joined().contains("expected expression"), "\(failing.diagnosticsShown)")
-        #expect(PrecompiledHeaderSeal.isSealed(remade.path), "a source's own error keeps the PCH")
+        #expect(FileSeal.isSealed(remade.path), "a source's own error keeps the PCH")
     }
 
     /// Waits (up to 30 s) for the background build of a sealed amd64 PCH in `folder`.
     static func sealedPCH(in folder: URL) async throws -> URL {
         for _ in 0..<300 {
             if let name = Fixtures.files(under: folder).first(where: { $0.hasSuffix("-amd64.pch") }),
-               PrecompiledHeaderSeal.isSealed(folder.appendingPathComponent(name).path) {
+               FileSeal.isSealed(folder.appendingPathComponent(name).path) {
                 return folder.appendingPathComponent(name)
             }
             try await Task.sleep(for: .milliseconds(100))

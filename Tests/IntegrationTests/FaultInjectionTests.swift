@@ -6,21 +6,16 @@ import Testing
 /// in the cache and the store. After each, the next build gives the clean build's image digest
 /// (`SOURCE_DATE_EPOCH=0` makes it a function of the inputs) and leaves nothing behind.
 @Suite(.serialized) struct FaultInjectionTests {
+    /// A BinarySandbox of top_syscalls (two sources, the PCH for both) building into its own store.
     struct Bench {
-        let root: URL
-        var gadget: URL { root.appendingPathComponent("faulty") }
-        var cache: URL { root.appendingPathComponent("cache") }
+        let box: BinarySandbox
+        var root: URL { box.root }
+        var gadget: URL { box.gadget }
+        var cache: URL { box.cache }
         var store: URL { root.appendingPathComponent("store") }
-        var temporary: URL { root.appendingPathComponent("tmp") }
-        var environment: [String: String] {
-            ["GADGETC_CACHE_DIR": cache.path, "SOURCE_DATE_EPOCH": "0", "TMPDIR": temporary.path]
-        }
+        var environment: [String: String] { box.environment }
 
-        init(_ label: String) throws {
-            root = try Fixtures.temporaryDirectory(label)
-            try FileManager.default.copyItem(at: Fixtures.samples.appendingPathComponent("top_syscalls"), to: gadget)
-            try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
-        }
+        init(_ label: String) throws { box = try BinarySandbox(label, sample: "top_syscalls") }
 
         var argv: [String] { [Fixtures.gadgetc, "build", gadget.path, "-I", Fixtures.bundledHeaders, "--store", store.path] }
 

@@ -67,7 +67,7 @@ public actor PrecompiledHeaderBuilds {
 
     private func startIfNeeded(_ pch: PrecompiledHeader) -> Bool {
         // Built by gadgetc itself, so that it is sealed before it is used; without gadgetc at hand, not at all.
-        guard let gadgetc = GadgetcExecutable.located, started.insert(pch.key).inserted, !PrecompiledHeaderSeal.isSealed(pch.output) else { return false }
+        guard let gadgetc = GadgetcExecutable.located, started.insert(pch.key).inserted, !FileSeal.isSealed(pch.output) else { return false }
         let folder = URL(fileURLWithPath: pch.output).deletingLastPathComponent()
         try? CacheLocation.createFolders(folder)
         let lock = pch.output + ".lock"
@@ -79,7 +79,7 @@ public actor PrecompiledHeaderBuilds {
         guard descriptor >= 0 else { return false }  // another process is building it
         close(descriptor)
         // An unsealed one (damaged, or left by a killed build) is made again.
-        PrecompiledHeaderSeal.discard(pch.output)
+        FileSeal.discard(pch.output)
         return BackgroundProcess.start([gadgetc, "precompile-header", "--output", pch.output, "--"] + pch.argv,
                                        environment: pch.environment ?? [:]) != nil
     }

@@ -40,7 +40,7 @@ extension BuildDriver {
             let generate = plan.jobs(.generateVmlinux)
             if !generate.isEmpty {
                 for job in generate {
-                    guard let btf = job.inputs.first, let output = job.outputs.first, !GeneratedVmlinux.isSealed(output, host: host) else { continue }
+                    guard let btf = job.inputs.first, let output = job.outputs.first, !FileSeal.isSealed(output, host: host) else { continue }
                     try? CacheLocation.createFolders(URL(fileURLWithPath: output).deletingLastPathComponent())
                     try? GeneratedVmlinux.generate(fromBTF: URL(fileURLWithPath: btf), to: URL(fileURLWithPath: output))
                 }
@@ -67,7 +67,7 @@ extension BuildDriver {
     public func buildSharedPrecompiledHeaders(_ shared: SharedPrecompiledHeaders) async {
         let runner = self.runner, slots = self.slots, observer = self.observer
         await withTaskGroup(of: Void.self) { group in
-            for pch in shared.wanted where !PrecompiledHeaderSeal.isSealed(pch.output) {
+            for pch in shared.wanted where !FileSeal.isSealed(pch.output) {
                 group.addTask {
                     try? CacheLocation.createFolders(URL(fileURLWithPath: pch.output).deletingLastPathComponent())
                     let job = Job(kind: .precompileHeader, arch: pch.arch, argv: pch.argv, inputs: [pch.header], outputs: [pch.output])

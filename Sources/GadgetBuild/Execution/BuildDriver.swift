@@ -62,7 +62,7 @@ public struct BuildDriver: Sendable {
         if workDirectory == nil, request.outputDirectory == nil { AbandonedWorkFolders.removeInBackground() }
         let usePCH = request.useCache && host.environment["GADGETC_PCH"] != "off"
         let plan = try BuildPlanner(probe: report, cache: usePCH ? cache : nil,
-                                    precompiledHeaderExists: { PrecompiledHeaderSeal.isSealed($0) },
+                                    precompiledHeaderExists: { FileSeal.isSealed($0) },
                                     clangEnvironment: ClangEnvironment.additions(to: host.environment)).plan(request, gadget: gadget, workDirectory: work,
                                                         keepsWorkDirectory: request.outputDirectory != nil)
         PhaseTrace.mark("\(gadget.name): planned")

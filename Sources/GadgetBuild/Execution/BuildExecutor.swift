@@ -218,7 +218,7 @@ public struct BuildExecutor: Sendable {
         }
         let reason = result.standardError.split(separator: "\n").first.map(String.init) ?? "clang exit status \(result.status)"
         observer.note("[\(job.arch?.rawValue ?? "")] the precompiled vmlinux.h could not be used (\(reason)); removed it, to be made again, and compiled without it")
-        PrecompiledHeaderSeal.discard(pch)
+        FileSeal.discard(pch)
         return (retry, try await runner.run(retry.argv, workingDirectory: job.workingDirectory, environment: environment), started)
     }
 

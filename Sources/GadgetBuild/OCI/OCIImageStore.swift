@@ -73,7 +73,7 @@ public struct OCIImageStore: Sendable {
         let refName = reference.description
         try OCIIndexLock.withExclusiveLock(in: root) {
             // Temporaries of writers killed mid-write: index.json's (written only under this lock) and
-            // blobs' (a process that is gone writes nothing more). One readdir each, ~1 ms per 5,000 blobs.
+            // blobs' (a process that is gone writes nothing more). One readdir each (a listing of 5,000 names took 4 ms here).
             for folder in [root, blobsURL] {
                 for name in OCIImageStore.entries(of: folder) ?? [] where TemporaryName.isAbandoned(name) {
                     unlink(folder.appendingPathComponent(name).path)

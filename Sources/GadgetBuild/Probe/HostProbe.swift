@@ -253,7 +253,7 @@ public struct HostProbe: Sendable {
         }
         guard arch == hostArch, let btf = kernelBTFPath() else { return nil }
         let folder = GeneratedVmlinux.folder(for: arch, btfFingerprint: host.fingerprint(btf) ?? "unknown", cache: cache)
-        if host.fileExists("\(folder.path)/vmlinux.h"), GeneratedVmlinux.isSealed("\(folder.path)/vmlinux.h", host: host) {
+        if host.fileExists("\(folder.path)/vmlinux.h"), FileSeal.isSealed("\(folder.path)/vmlinux.h", host: host) {
             return VmlinuxSource(kind: .file, includeDirectory: folder.path, btfPath: btf, fingerprint: host.fingerprint("\(folder.path)/vmlinux.h"))
         }
         return VmlinuxSource(kind: .kernelBTF, includeDirectory: folder.path, btfPath: btf)

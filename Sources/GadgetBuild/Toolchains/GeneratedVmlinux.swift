@@ -27,9 +27,6 @@ public enum GeneratedVmlinux {
         return (info.st_mode & S_IFMT) == S_IFDIR
     }
 
-    /// Whether `header` is as gadgetc wrote it (`FileSeal`).
-    public static func isSealed(_ header: String, host: HostSystem) -> Bool { FileSeal.isSealed(header, host: host) }
-
     /// Generates `header` from `btf` and seals it. Returns once the file clock has moved past the
     /// header's modification time, so that compiles starting next see it as older than themselves.
     public static func generate(fromBTF btf: URL, to header: URL) throws {

@@ -5,12 +5,6 @@ import Foundation
 /// A PCH changed afterwards (a flipped byte, a truncation) no longer matches its seal and is not used:
 /// a damaged PCH can crash clang or, worse, compile without an error into other code.
 public enum PrecompiledHeaderSeal {
-    /// Whether `pch` is there and as it was sealed.
-    public static func isSealed(_ pch: String) -> Bool { FileSeal.isSealed(pch) }
-
-    /// Removes a PCH (and its seal) that can no longer be trusted.
-    public static func discard(_ pch: String) { FileSeal.discard(pch) }
-
     /// Runs the PCH compile `argv` (whose `-o` names `output`) into a temporary file, seals the result
     /// and renames it to `output`. Returns the compile's result; nothing is left behind on failure.
     public static func build(argv: [String], output: String, environment: [String: String], runner: CommandRunning) async throws -> ProcessResult {

@@ -1,8 +1,8 @@
 import Foundation
 @testable import GadgetBuild
 
-/// A copy of trace_exec (it includes vmlinux.h, generated from the kernel's BTF into the cache),
-/// a cache, a TMPDIR and an OCI layout of its own.
+/// A copy of a sample (trace_exec by default: it includes vmlinux.h, generated from the kernel's BTF
+/// into the cache), a cache, a TMPDIR and an OCI layout of its own.
 struct BinarySandbox {
     let root: URL
     var gadget: URL { root.appendingPathComponent("g") }
@@ -12,9 +12,9 @@ struct BinarySandbox {
     var environment: [String: String] { ["GADGETC_CACHE_DIR": cache.path, "TMPDIR": tmp.path, "SOURCE_DATE_EPOCH": "0"] }
     var buildArguments: [String] { [Fixtures.gadgetc, "build", "--arch", "amd64", "--oci-layout", layout.path, gadget.path] }
 
-    init(_ label: String) throws {
+    init(_ label: String, sample: String = "trace_exec") throws {
         root = try Fixtures.temporaryDirectory(label)
-        try FileManager.default.copyItem(at: Fixtures.samples.appendingPathComponent("trace_exec"), to: gadget)
+        try FileManager.default.copyItem(at: Fixtures.samples.appendingPathComponent(sample), to: gadget)
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
     }
 
