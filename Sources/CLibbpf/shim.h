@@ -4,3 +4,5 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf_version.h>
+// zlib (linked statically for libbpf already): gzip for the btfgen layer.
+#include <zlib.h>

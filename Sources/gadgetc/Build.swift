@@ -141,7 +141,7 @@ enum PlanText {
         }
         for job in plan.jobs {
             lines.append(job.argv.isEmpty
-                ? "# " + Terminal.escape("\(job.summary) (in-process)\(job.outputs.isEmpty ? "" : " -> " + job.outputs.joined(separator: " "))")
+                ? "# " + Terminal.escape("\(job.summary) (\(job.kind == .btfgen ? "per kernel: tar -xJf KERNEL.btf.tar.xz; bpftool gen min_core_btf KERNEL.btf MINIMAL.btf \(job.inputs[0])" : "in-process"))\(job.outputs.isEmpty ? "" : " -> " + job.outputs.joined(separator: " "))")
                 : "(cd \(Terminal.quote(job.workingDirectory ?? ".")) && \(Self.assignments(job.environment))\(command(job.argv)))")
             if let map = job.pathMap, !map.isEmpty {
                 lines.append("#   " + Terminal.escape("BTF line info paths: " + map.map { "\($0.from) -> \($0.to)" }.joined(separator: ", ")))

@@ -49,6 +49,12 @@ struct BuildOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The ig release written as the image's io.inspektor-gadget.builder.version annotation (ig run warns when it is missing or differs from its own version); empty writes none.", valueName: "version"))
     var builderVersion: String = BuildRequest.defaultBuilderVersion
 
+    @Flag(help: "Add to each arch's manifest a layer of minimal BTF files, one per kernel of --btfhub-archive (bpftool gen min_core_btf), for kernels without /sys/kernel/btf/vmlinux.")
+    var btfgen = false
+
+    @Option(help: ArgumentHelp("The BTFHub archive --btfgen reads: <distro>/<version>/<x86_64|arm64>/<kernel>.btf.tar.xz (or .btf).", valueName: "dir"))
+    var btfhubArchive: String?
+
     @OptionGroup(title: "Container Toolchain") var containerOptions: ContainerOptions
 
     func validate() throws {
@@ -59,6 +65,12 @@ struct BuildOptions: ParsableArguments {
             throw ValidationError("--oci-layout and --store both name where the image goes; pick one")
         }
         if jobs < 1 { throw ValidationError("-j must be at least 1") }
+        if btfgen && (btfhubArchive ?? "").isEmpty {
+            throw ValidationError("--btfgen needs --btfhub-archive DIR: the BTFHub archive whose kernels get a minimal BTF")
+        }
+        if !btfgen && btfhubArchive != nil {
+            throw ValidationError("--btfhub-archive is only read with --btfgen; add --btfgen, or leave --btfhub-archive out")
+        }
         do { _ = try Architecture.parseList(arch) } catch { throw ValidationError("\(error)") }
     }
 
@@ -77,6 +89,7 @@ struct BuildOptions: ParsableArguments {
             ociLayout: ociLayout ?? store, verify: verify, validateMetadata: validateMetadata, useCache: !noCache,
             container: containerOptions.settings, updateMetadata: updateMetadata)
         request.builderVersion = builderVersion.isEmpty ? nil : builderVersion
+        request.btfHubArchive = btfgen ? btfhubArchive : nil
         return request
     }
 }

@@ -28,6 +28,7 @@ public struct BuildRecord: Codable, Sendable {
             request.ociLayout.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? "",
             "\(request.validateMetadata)", request.container.engineOption ?? "", request.container.image, request.container.pullPolicy.rawValue,
             "\(geteuid())", request.builderVersion ?? "",
+            request.btfHubArchive.map { "btfgen " + URL(fileURLWithPath: $0).standardizedFileURL.path } ?? "",
         ] + relevant
         return ContentDigest.hex(fields.joined(separator: "\u{0}"))
     }

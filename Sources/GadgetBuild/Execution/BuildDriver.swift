@@ -131,6 +131,11 @@ public struct BuildDriver: Sendable {
         let created = try GadgetImageContent.creationDate(environment: host.environment)
 
         var (plan, gadget, report) = try await planAndProbe(request, gadget: folder, knownProbe: knownProbe, provisionalCompiler: provisionalCompiler)
+        // --btfgen: an archive without kernels, or no bpftool for a native arch, fails before any compile.
+        for job in plan.jobs(.btfgen) {
+            if let arch = job.arch, job.inputs.count == 2 { _ = try BTFHubArchive(root: job.inputs[1]).kernels(for: arch) }
+            if job.toolchain == .native { _ = try BPFTool.required(environment: host.environment) }
+        }
         // A compiler taken by its name is identified beside the compiles (which would otherwise wait ~25 ms for it).
         let identification: Task<ClangCompiler?, Never>? = plan.compiler.flatMap { compiler in
             guard compiler.isProvisional else { return nil }
@@ -145,6 +150,8 @@ public struct BuildDriver: Sendable {
         }.joined(separator: ", ") + (plan.compiler.map { "; clang \($0.version) at \($0.path), \(plan.compilerReason)" } ?? ""))
         defer { if !plan.keepsWorkDirectory { try? FileManager.default.removeItem(atPath: plan.workDirectory) } }
         var executor = BuildExecutor(runner: runner, observer: observer, slots: slots, cache: buildCache, precompiledHeaders: precompiledHeaders)
+        executor.environment = host.environment
+        if host.environment["SOURCE_DATE_EPOCH"] != nil { executor.layerTime = Int64(created.timeIntervalSince1970) }
         if let identification, let compiler = plan.compiler {
             executor.beforeReportingCompiles = { [self] in try await confirmCompiler(compiler, identification) }
         }
@@ -206,6 +213,7 @@ public struct BuildDriver: Sendable {
         let content = GadgetImageContent(
             programs: Dictionary(uniqueKeysWithValues: outputs.map { ($0.arch.rawValue, URL(fileURLWithPath: $0.object)) }),
             wasm: gadget.wasmModule, metadata: metadata?.bytes,
+            btfgen: Dictionary(uniqueKeysWithValues: outputs.compactMap { output in output.btfgen.map { (output.arch.rawValue, URL(fileURLWithPath: $0.layer)) } }),
             annotations: try metadata.map { try GadgetImageContent.annotations(fromMetadata: $0.bytes, builderVersion: request.builderVersion) } ?? [:],
             created: created)
         let store = request.ociLayout.map { OCIImageStore(root: URL(fileURLWithPath: $0)) }
@@ -224,7 +232,7 @@ public struct BuildDriver: Sendable {
                     arch: output.arch, toolchain: decision?.toolchain ?? .native, reasons: decision?.reasons ?? [],
                     object: plan.keepsWorkDirectory ? output.object : nil,
                     programs: output.summary.programs, maps: output.summary.maps.filter { !$0.isInternal },
-                    verification: output.verification)
+                    verification: output.verification, btfgen: output.btfgen)
             },
             inputs: Array(Set(outputs.flatMap(\.inputs) + [gadget.buildFile, metadataFile, gadget.wasmModule].compactMap { $0?.path })).sorted(),
             elapsedMilliseconds: (ContinuousClock.now - start).milliseconds,

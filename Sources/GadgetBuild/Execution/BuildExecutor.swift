@@ -7,8 +7,11 @@ public struct ArchitectureOutput: Codable, Sendable {
     public var summary: BPFObjectSummary
     /// Filled when the plan asked for --verify and the arch is the host's.
     public var verification: VerifierReport?
-    /// Every file the compiles read (from clang's depfiles; just the sources without the cache).
+    /// Every file the compiles read (from clang's depfiles; just the sources without the cache), and with
+    /// `--btfgen` the archive's files and folders.
     public var inputs: [String] = []
+    /// `--btfgen`: the arch's layer.
+    public var btfgen: BTFGenSummary?
 }
 
 /// Runs a plan: clang per compile job (in parallel, bounded) on the host or in the builder container,
@@ -22,6 +25,10 @@ public struct BuildExecutor: Sendable {
     let cache: BuildCache?
     /// Starts missing precompiled headers for later builds; nil never does.
     let precompiledHeaders: PrecompiledHeaderBuilds?
+    /// The time of every entry in a btfgen layer (seconds since 1970): SOURCE_DATE_EPOCH, else 0.
+    var layerTime: Int64 = 0
+    /// The environment that names bpftool (GADGETC_BPFTOOL, PATH).
+    var environment: [String: String] = [:]
     /// Runs once the compiles are over, before their messages are shown: a compiler taken by its name
     /// is confirmed there, so that a wrong one's errors are not shown before the build plans again.
     var beforeReportingCompiles: (@Sendable () async throws -> Void)?
@@ -122,7 +129,42 @@ public struct BuildExecutor: Sendable {
             }
         }
         guard let summary else { return nil }
-        return ArchitectureOutput(arch: arch, object: object, summary: summary, verification: verification, inputs: inputs)
+        var output = ArchitectureOutput(arch: arch, object: object, summary: summary, verification: verification, inputs: inputs)
+        for job in plan.jobs.filter({ $0.arch == arch && $0.kind == .btfgen }) {
+            let (btfgen, read) = try await timed(job) { try await generateBTF(job, object: object, work: plan.workDirectory) }
+            output.btfgen = btfgen
+            output.inputs += read
+        }
+        return output
+    }
+
+    /// `--btfgen` for one arch: bpftool on the host, or in the builder container for a container build.
+    func generateBTF(_ job: Job, object: String, work: String) async throws -> (BTFGenSummary, [String]) {
+        guard let arch = job.arch, job.inputs.count == 2, let layer = job.outputs.first else {
+            throw ExecutionError.step("internal: a btfgen job without its arch, object, archive and layer")
+        }
+        let minimiser: BTFGeneration.Minimiser
+        if job.toolchain == .container {
+            guard let container else { throw ExecutionError.step("internal: a container job without a builder container") }
+            guard let tool = await BPFTool.identify("bpftool", runner: container.runner) else {
+                throw BTFGenError.noBPFTool("the builder image has no bpftool on its PATH")
+            }
+            minimiser = .init(tool: tool, runner: container.runner, identity: "container \(container.identity) \(tool.version)",
+                              path: { ContainerLayout.output + $0.dropFirst(work.count) })
+        } else {
+            let path = try BPFTool.required(environment: environment)
+            guard let tool = await BPFTool.identify(path, runner: runner) else {
+                throw BTFGenError.noBPFTool("\(path) did not answer `bpftool version`")
+            }
+            minimiser = .init(tool: tool, runner: runner, identity: tool.version, path: { $0 })
+        }
+        let generation = BTFGeneration(archive: BTFHubArchive(root: job.inputs[1]), arch: arch, object: object, minimiser: minimiser,
+                                       unpacker: runner, slots: slots, cache: cache,
+                                       scratch: URL(fileURLWithPath: work).appendingPathComponent("btfgen-\(arch)"), modified: layerTime)
+        let observer = self.observer
+        let (summary, read) = try await generation.run(into: URL(fileURLWithPath: layer)) { observer.note($0) }
+        observer.note("[\(arch)] btfgen: \(summary.kernels) kernel\(summary.kernels == 1 ? "" : "s"), \(summary.minimised) minimised with bpftool \(minimiser.tool.version.split(separator: " ").first ?? ""), \(summary.kernels - summary.minimised) from the cache; layer \(summary.layerBytes) bytes")
+        return (summary, read)
     }
 
     func timed<T>(_ job: Job, _ body: () async throws -> T) async throws -> T {

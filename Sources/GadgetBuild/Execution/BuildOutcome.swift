@@ -11,6 +11,8 @@ public struct BuildOutcome: Codable, Sendable {
         public var programs: [BPFObjectSummary.Program]
         public var maps: [BPFObjectSummary.Map]
         public var verification: VerifierReport?
+        /// `--btfgen`: the arch's layer and how many kernels it covers.
+        public var btfgen: BTFGenSummary?
     }
 
     public var gadget: String

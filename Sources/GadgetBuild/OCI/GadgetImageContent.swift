@@ -10,6 +10,8 @@ public struct GadgetImageContent: Sendable {
     public var wasm: URL?
     /// gadget.yaml bytes, stored as the config blob; without it the config is the OCI empty descriptor.
     public var metadata: Data?
+    /// Architecture → btfgen layer (`--btfgen`), put into that architecture's manifest after the wasm module.
+    public var btfgen: [String: URL] = [:]
     /// Annotations of the config descriptor, every manifest and the index (ig puts the same map in
     /// all of them). `org.opencontainers.image.created` is added from `created`.
     public var annotations: [String: String]
@@ -17,11 +19,12 @@ public struct GadgetImageContent: Sendable {
     public var created: Date
 
     /// Content with annotations chosen by the caller.
-    public init(programs: [String: URL], wasm: URL? = nil, metadata: Data? = nil,
+    public init(programs: [String: URL], wasm: URL? = nil, metadata: Data? = nil, btfgen: [String: URL] = [:],
                 annotations: [String: String], created: Date) {
         self.programs = programs
         self.wasm = wasm
         self.metadata = metadata
+        self.btfgen = btfgen
         self.annotations = annotations
         self.created = created
     }

@@ -9,7 +9,7 @@ public enum GadgetMediaType {
     public static let eBPFProgram = "application/vnd.gadget.ebpf.program.v1+binary"
     /// Layer: the optional wasm module, the same for every architecture.
     public static let wasmProgram = "application/vnd.gadget.wasm.program.v1+binary"
-    /// Layer: BTF files generated with btfgen (not produced by gadgetc yet).
+    /// Layer of an arch: minimal BTF per kernel (`--btfgen`), a tar.gz of `<distro>/<version>/<arch>/<kernel>.btf`.
     public static let btfgen = "application/vnd.gadget.btfgen.v1+binary"
 }
 

@@ -32,7 +32,8 @@ struct OCIBlob: Equatable, Sendable {
 /// `{schemaVersion, artifactType, config, layers, annotations}` whose config is gadget.yaml (or the
 /// OCI empty descriptor with inline data) carrying the annotations, and whose layers are the eBPF
 /// object and, if any, the wasm module, without annotations. The index lists the manifests with
-/// their platform and carries the first manifest's annotations; its descriptor (what a tag points
+/// their platform and carries the first manifest's annotations; with `--btfgen`, each manifest's last layer
+/// is that arch's BTF tarball; its descriptor (what a tag points
 /// to) carries them too. Field order follows the Go structs of image-spec v1.1, maps are sorted by
 /// key, strings are escaped like `encoding/json`.
 struct OCIGadgetImage: Sendable {
@@ -88,6 +89,11 @@ struct OCIGadgetImage: Sendable {
             add(program)
             var layers = [OCIGadgetImage.descriptor(mediaType: GadgetMediaType.eBPFProgram, blob: program)]
             if let wasmLayer { layers.append(wasmLayer) }
+            if let btfgen = content.btfgen[arch] {
+                let blob = OCIBlob(try OCIGadgetImage.read(btfgen, what: "\(arch) btfgen layer"))
+                add(blob)
+                layers.append(OCIGadgetImage.descriptor(mediaType: GadgetMediaType.btfgen, blob: blob))
+            }
 
             let manifest = OCIJSON.object([
                 OCIJSONMember("schemaVersion", .int(2)),

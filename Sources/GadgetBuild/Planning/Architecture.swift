@@ -21,6 +21,14 @@ public enum Architecture: String, CaseIterable, Codable, Sendable, Comparable {
         }
     }
 
+    /// The folder name BTFHub files this arch's kernels under, also ig's btfgen layer name (`btfs-x86_64.tar.gz`).
+    public var btfHubName: String {
+        switch self {
+        case .amd64: "x86_64"
+        case .arm64: "arm64"
+        }
+    }
+
     /// The architecture this process runs on.
     public static var host: Architecture? {
         var name = utsname()

@@ -72,6 +72,11 @@ public struct BuildPlanner: Sendable {
             if request.verify {
                 jobs.append(Job(kind: .verify, arch: arch, inputs: [linked], outputs: []))
             }
+            if let archive = request.btfHubArchive {
+                let folder = URL(fileURLWithPath: archive).standardizedFileURL.path
+                jobs.append(Job(kind: .btfgen, arch: arch, inputs: [linked, folder], outputs: ["\(work)/btfs-\(arch.btfHubName).tar.gz"],
+                                toolchain: decision.toolchain))
+            }
             programs[arch.rawValue] = linked
         }
         let native = toolchains.contains { $0.toolchain == .native }

@@ -30,6 +30,8 @@ public struct BuildRequest: Sendable {
     /// `--builder-version`: the ig release written as the image's `io.inspektor-gadget.builder.version`
     /// (what `ig run` compares with its own version); nil writes none.
     public var builderVersion: String? = BuildRequest.defaultBuilderVersion
+    /// `--btfgen --btfhub-archive DIR`: the archive whose kernels get a minimal BTF each, packaged per arch.
+    public var btfHubArchive: String?
 
     /// The ig release whose image format, gadget headers and builder image gadgetc matches.
     public static let defaultBuilderVersion = "v0.51.1"

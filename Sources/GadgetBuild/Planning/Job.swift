@@ -16,6 +16,9 @@ public struct Job: Codable, Hashable, Sendable {
         case check
         /// Load the object into the kernel verifier (in-process, on request).
         case verify
+        /// A minimal BTF of the linked object for every kernel of a BTFHub archive (bpftool per kernel,
+        /// `--btfgen`), packaged as the arch's btfgen layer. Inputs: the object and the archive's folder.
+        case btfgen
     }
 
     public var kind: Kind
@@ -108,6 +111,9 @@ public struct Job: Codable, Hashable, Sendable {
         case .link: return "\(archText)link \(inputs.count) object\(inputs.count == 1 ? "" : "s") with libbpf"
         case .check: return "\(archText)check \(inputs.first.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "") with libbpf"
         case .verify: return "\(archText)load into the kernel verifier"
+        case .btfgen:
+            let archive = inputs.count > 1 ? inputs[1] : "the archive"
+            return "\(archText)btfgen: bpftool gen min_core_btf for every \(arch?.btfHubName ?? "") kernel in \(archive)\(toolchain == .container ? " in the builder container" : "")"
         }
     }
 }

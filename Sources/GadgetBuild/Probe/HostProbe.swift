@@ -84,6 +84,7 @@ public struct HostProbe: Sendable {
 
         if purpose == .report {
             capabilities.append(libclangCapability())
+            capabilities.append(await bpftoolCapability())
             let kernel = host.kernelAcceptsBPF()
             capabilities.append(Capability(
                 name: "kernel BPF loading", found: kernel.accepted, detail: kernel.reason,
@@ -294,6 +295,21 @@ public struct HostProbe: Sendable {
         }
         return Capability(name: "libclang", found: false, detail: "optional; not needed to build",
                           fix: "apt-get install libclang1-16", required: false)
+    }
+
+    /// bpftool is optional: `--btfgen` runs it (in the builder image when the build runs there).
+    func bpftoolCapability() async -> Capability {
+        let name = "bpftool"
+        guard let path = BPFTool.locate(environment: host.environment, isExecutable: host.isExecutableFile) else {
+            return Capability(name: name, found: false, detail: "optional; --btfgen needs it on the host for native builds",
+                              fix: "apt-get install bpftool", required: false)
+        }
+        guard let result = await host.run([path, "version"]), result.succeeded, let version = BPFTool.parseVersion(result.standardOutput) else {
+            return Capability(name: name, found: false, path: path, detail: "\(path) did not answer `bpftool version`",
+                              fix: "apt-get install --reinstall bpftool", required: false)
+        }
+        return Capability(name: name, found: true, path: path, version: version,
+                          detail: "optional; --btfgen runs its gen min_core_btf", required: false)
     }
 
     /// The engine socket is only reported here; building through it is the container toolchain's job.
