@@ -63,9 +63,9 @@ struct Gadgetc: Sendable {
     }
 
     /// One `gadgetc build` of all `folders` in one invocation, into a standalone OCI layout (no ig store).
-    func build(_ folders: [String], cache: String, layout: String) async throws -> Sample {
+    func build(_ folders: [String], cache: String, layout: String, extra: [String] = []) async throws -> Sample {
         useCache(cache)
-        let argv = [path, "build", "--json", "--oci-layout", layout] + includeFlags + folders
+        let argv = [path, "build", "--json", "--oci-layout", layout] + includeFlags + extra + folders
         let (elapsed, result) = try await timedRun(runner, argv)
         let json = try? JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8))
         return Sample(milliseconds: elapsed.milliseconds, peakMemoryKiB: json.flatMap { Self.maxValue(of: "peakMemoryKiB", in: $0) }.map { Int($0) },

@@ -12,9 +12,11 @@ struct Options {
     var json = false
     /// Which arches get a vmlinux.h: ig's builder has one per arch; this host's kernel gives only its own.
     var vmlinux = "both"
+    /// Kernels per arch in the btfgen scenarios' archive; 0 leaves them out.
+    var btfgenKernels = 0
 
     static let usage = """
-    usage: gadgetc-bench [--gadgetc PATH] [--samples DIR] [--runs N] [--include DIR]… [--gadget NAME] [--vmlinux both|host] [--json]
+    usage: gadgetc-bench [--gadgetc PATH] [--samples DIR] [--runs N] [--include DIR]… [--gadget NAME] [--vmlinux both|host] [--btfgen N] [--json]
 
       --gadgetc PATH   gadgetc binary to measure (default: next to this executable, else <repo>/.build/release/gadgetc)
       --samples DIR    folder of gadget folders (default: <repo>/bpf/gadgets, found from this executable or the current folder)
@@ -24,6 +26,8 @@ struct Options {
       --vmlinux both   give both arches a vmlinux.h, as ig's builder does (default); arm64's is a stand-in
                        made from this kernel's BTF, for compile cost only (no arm64 BTF exists here)
       --vmlinux host   only the host arch gets one (arm64 compiles take the samples' vmlinux-free branch)
+      --btfgen N       also time --btfgen on an archive of N kernels per arch made from this kernel's BTF
+                       (2N .btf.tar.xz files; 3 runs per side; needs bpftool and /sys/kernel/btf/vmlinux)
       --json           print one JSON document instead of the table (progress stays on stderr)
     """
 
@@ -44,6 +48,9 @@ struct Options {
             case "--include", "-I": options.includes.append(try value(argument))
             case "--gadget": options.gadget = try value(argument)
             case "--json": options.json = true
+            case "--btfgen":
+                guard let kernels = Int(try value(argument)), kernels > 0 else { throw BenchError("--btfgen needs a positive number of kernels per arch") }
+                options.btfgenKernels = kernels
             case "--vmlinux":
                 options.vmlinux = try value(argument)
                 guard ["both", "host"].contains(options.vmlinux) else { throw BenchError("--vmlinux takes both or host") }
@@ -222,6 +229,77 @@ func bench(_ options: Options, workspace: Workspace) async throws -> Report {
                                              folder: sourceCopy, baseline: sourceCopyBaseline, edit: "\(sourceCopy)/\(mainSource)"))
     try await measure(try await warmScenario(key: "edit-header", title: "rebuild after editing \(URL(fileURLWithPath: header).lastPathComponent)",
                                              target: 0.35, folder: headerCopy, baseline: headerCopyBaseline, edit: header))
+
+    if options.btfgenKernels > 0 {
+        try await measureBTFGen(kernels: options.btfgenKernels, runs: min(options.runs, 3))
+    }
+
+    /// --btfgen N: ig's builder redoes every kernel, one at a time, on every build; gadgetc runs them under
+    /// -j and takes each (object, kernel) pair it has seen from the cache.
+    func measureBTFGen(kernels: Int, runs: Int) async throws {
+        guard let bpftool = try? BPFTool.required(environment: ProcessInfo.processInfo.environment) else {
+            throw BenchError("--btfgen needs bpftool (apt-get install bpftool)")
+        }
+        progress("btfgen: packing an archive of \(2 * kernels) kernels (untimed)")
+        var archive = try await BenchBTFHub.make(at: try workspace.fresh("btfhub-archive"), kernelsPerArch: kernels, runner: runner)
+        let flags = ["--btfgen", "--btfhub-archive", archive.root]
+        let btfRunner = ScenarioRunner(runs: runs, marker: workspace.root)
+        func baselineWithBTFGen(_ gadget: BaselineGadget) async throws -> Sample {
+            let output = try workspace.fresh("baseline-btfgen")
+            let clock = ContinuousClock()
+            let start = clock.now
+            _ = try await gadget.run(runner, strip: strip, outputDirectory: output)
+            for compile in gadget.compiles {
+                try await BaselineBTFGen(bpftool: bpftool, archive: archive).run(
+                    runner, object: "\(output)/\(compile.arch).bpf.o", arch: compile.arch == "amd64" ? "x86_64" : compile.arch, outputDirectory: output)
+            }
+            let elapsed = clock.now - start
+            workspace.remove(output)
+            return Sample(milliseconds: elapsed.milliseconds)
+        }
+        var previous: String?
+        let cold = try await btfRunner.run(Scenario(
+            key: "btfgen-cold", title: "cold build with --btfgen, \(2 * kernels) kernels (\(mainName))", target: 0.70,
+            baseline: { _ in try await baselineWithBTFGen(mainBaseline) },
+            gadgetc: { _ in
+                if let previous { workspace.remove(previous) }
+                let cache = try workspace.fresh("cache-btfgen-cold")
+                previous = cache
+                return try await gadgetc.build([mainFolder], cache: cache, layout: workspace.unused("oci-btfgen"), extra: flags)
+            }))
+        results.append(cold)
+        if let previous { workspace.remove(previous) }
+        let warm = try workspace.fresh("cache-btfgen-warm")
+        let editCopy = try workspace.copy(gadget: mainFolder)
+        let editBaseline = try await baseline(of: editCopy)
+        for (key, title, target, folder, edit) in [
+            ("btfgen-edit-source", "rebuild with --btfgen after editing \(mainSource)", 0.70, editCopy, Optional("\(editCopy)/\(mainSource)")),
+            ("btfgen-new-kernel", "rebuild with --btfgen after one kernel is added to the archive", 0.05, mainFolder, nil),
+            ("btfgen-no-op", "no-op rebuild with --btfgen", 0.03, mainFolder, nil),
+        ] {
+            let layout = workspace.unused("oci-\(key)")
+            for _ in 0..<2 { _ = try await gadgetc.build([folder], cache: warm, layout: layout, extra: flags) }
+            progress("\(title): \(runs) runs per side")
+            results.append(try await btfRunner.run(Scenario(
+                key: key, title: title, target: target,
+                baseline: { _ in
+                    if let edit { try workspace.touch(edit) }
+                    return try await baselineWithBTFGen(folder == editCopy ? editBaseline : mainBaseline)
+                },
+                gadgetc: { _ in
+                    if let edit { try workspace.touch(edit) }
+                    if key == "btfgen-new-kernel" { try await archive.addKernel(runner: runner) }
+                    return try await gadgetc.build([folder], cache: warm, layout: layout, extra: flags)
+                })))
+        }
+        if let coldOne = results.first(where: { $0.key == "cold-one" }) {
+            let files = Double(2 * kernels)
+            notes.append("btfgen per kernel (cold with --btfgen minus cold without, over \(2 * kernels) kernel files): baseline "
+                         + String(format: "%.1f ms, gadgetc %.1f ms", (cold.baselineMedian - coldOne.baselineMedian) / files,
+                                  (cold.gadgetcMedian - coldOne.gadgetcMedian) / files))
+        }
+        notes.append("btfgen baseline: ig's steps per kernel, one after the other (tar xfJ, bpftool gen min_core_btf, rm), then tar czf, after its compiles; the archive is this kernel's BTF under \(2 * kernels) names, packed with xz -0")
+    }
 
     notes.append("cold = empty GADGETC_CACHE_DIR (the OS page cache is warm for both sides); edits append a comment line with a new counter to a copy of the gadget")
     let machine = Machine(cores: ProcessInfo.processInfo.activeProcessorCount, kernel: kernelRelease(),
