@@ -134,13 +134,15 @@ final class Workspace {
         return destination
     }
 
-    /// Appends a comment line with a new counter value: an edit that changes bytes but not code.
-    func touch(_ file: String) throws {
+    /// Appends a comment line with a new counter value: an edit that changes bytes but not code. With
+    /// `code`, a constant with that value instead, which changes the object.
+    func touch(_ file: String, code: Bool = false) throws {
         editCounter += 1
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
         defer { try? handle.close() }
         try handle.seekToEnd()
-        try handle.write(contentsOf: Data("/* gadgetc-bench edit \(editCounter) */\n".utf8))
+        let line = code ? "const volatile int gadgetc_bench_edit_\(editCounter) = \(editCounter);\n" : "/* gadgetc-bench edit \(editCounter) */\n"
+        try handle.write(contentsOf: Data(line.utf8))
     }
 
     /// A local header the copy's main source includes: its own if it has one, else `bench_local.h`,

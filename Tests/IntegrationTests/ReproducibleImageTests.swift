@@ -29,6 +29,36 @@ import Testing
         #expect(Set(digests.values).count == 1, "\(digests)")
     }
 
+    /// Several gadgets in one invocation share the job slots, the probe and the precompiled headers: each
+    /// image is the one a build of that gadget alone makes.
+    @Test func buildingManyGadgetsAtOnceGivesEachTheDigestItHasAlone() async throws {
+        let root = try Fixtures.temporaryDirectory("repro-many")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let samples = Fixtures.sampleNames
+        func build(_ names: [String], label: String) async throws -> [String: String] {
+            let result = try await Fixtures.run(
+                [Fixtures.gadgetc, "build", "-I", Fixtures.bundledHeaders, "--oci-layout", root.appendingPathComponent("layout-\(label)").path]
+                    + names.map { Fixtures.samples.appendingPathComponent($0).path },
+                environment: ["SOURCE_DATE_EPOCH": "0", "GADGETC_CACHE_DIR": root.appendingPathComponent("cache-\(label)").path])
+            #expect(result.succeeded, "\(result.standardError)")
+            // "Successfully built ghcr.io/inspektor-gadget/gadget/NAME:latest@sha256:…", one line per gadget.
+            var digests: [String: String] = [:]
+            for line in result.standardOutput.split(separator: "\n") where line.hasPrefix("Successfully built ") {
+                let reference = line.dropFirst("Successfully built ".count)
+                guard let at = reference.firstIndex(of: "@") else { continue }
+                let name = reference[..<at].split(separator: "/").last?.split(separator: ":").first.map(String.init) ?? ""
+                digests[name] = String(reference[reference.index(after: at)...])
+            }
+            return digests
+        }
+        let together = try await build(samples, label: "all")
+        #expect(together.count == samples.count, "\(together)")
+        for name in samples {
+            let alone = try await build([name], label: name)
+            #expect(alone[name] != nil && alone[name] == together[name], "\(name)")
+        }
+    }
+
     @Test func theObjectRecordsNoPathOfTheCheckout() async throws {
         let root = try Fixtures.temporaryDirectory("repro-paths")
         defer { try? FileManager.default.removeItem(at: root) }

@@ -50,15 +50,23 @@ struct BTFGeneration: Sendable {
         let objectDigest = try ContentDigest.hex(fileAt: object)
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let results = try await withThrowingTaskGroup(of: (Int, Data, Bool).self) { group in
+        let memo = KernelDigests(cache: cache, archive: archive.root.path, arch: arch)
+        let known = memo.load()
+        let results = try await withThrowingTaskGroup(of: (Int, Data, Bool, KernelDigests.Entry?).self) { group in
             for (index, kernel) in kernels.enumerated() {
                 group.addTask {
-                    let (data, ran) = try await minimalBTF(kernel, index: index, objectDigest: objectDigest)
-                    return (index, data, ran)
+                    let (digest, entry) = try KernelDigests.digest(of: kernel.path, known: known[kernel.path])
+                    let (data, ran) = try await minimalBTF(kernel, index: index, objectDigest: objectDigest, kernelDigest: digest)
+                    return (index, data, ran, entry)
                 }
             }
             var results = [(Data, Bool)?](repeating: nil, count: kernels.count)
-            while let (index, data, ran) = try await group.next() { results[index] = (data, ran) }
+            var entries: [String: KernelDigests.Entry] = [:]
+            while let (index, data, ran, entry) = try await group.next() {
+                results[index] = (data, ran)
+                if let entry { entries[kernels[index].path] = entry }
+            }
+            memo.save(entries)
             return results.compactMap { $0 }
         }
         let entries = zip(kernels, results).map { DeterministicTarball.Entry(name: $0.entryName, contents: $1.0) }
@@ -69,13 +77,7 @@ struct BTFGeneration: Sendable {
     }
 
     /// One kernel's minimal BTF for the object, from the cache or made now; and whether bpftool ran.
-    func minimalBTF(_ kernel: BTFHubArchive.Kernel, index: Int, objectDigest: String) async throws -> (Data, Bool) {
-        let kernelDigest: String
-        do {
-            kernelDigest = try ContentDigest.hex(fileAt: kernel.path)
-        } catch {
-            throw BTFGenError.archiveUnreadable(kernel.path, "\(error)")
-        }
+    func minimalBTF(_ kernel: BTFHubArchive.Kernel, index: Int, objectDigest: String, kernelDigest: String) async throws -> (Data, Bool) {
         let key = ContentDigest.hex(["btfgen", GadgetcVersion.string, minimiser.identity, objectDigest, kernelDigest].joined(separator: "\u{0}"))
         if let cached = cache?.lookup(key: key) { return (cached, false) }
         return try await slots.withSlot {
@@ -116,5 +118,51 @@ struct BTFGeneration: Sendable {
             throw BTFGenError.corruptTarball(kernel.path, reason: "it holds no \(kernel.btfFileName)")
         }
         return target
+    }
+}
+
+/// The archive's files' digests from the last build, by fingerprint (size, mtime, inode), as the compile
+/// cache trusts its inputs' fingerprints: a rebuild hashes only files that moved, not 500 × 1.5 MB.
+/// Kept as one record per (archive, arch) in the cache; a lost or damaged one only means hashing again.
+struct KernelDigests: Sendable {
+    struct Entry: Codable, Sendable {
+        var fingerprint: String
+        var digest: String
+    }
+
+    let record: URL?
+
+    init(cache: BuildCache?, archive: String, arch: Architecture) {
+        record = cache?.recordPath(ContentDigest.hex("btfgen-kernel-digests\u{0}\(archive)\u{0}\(arch)"))
+    }
+
+    func load() -> [String: Entry] {
+        guard let record, let data = FileManager.default.contents(atPath: record.path) else { return [:] }
+        return (try? JSONDecoder().decode([String: Entry].self, from: data)) ?? [:]
+    }
+
+    func save(_ entries: [String: Entry]) {
+        guard let record, let data = try? JSONEncoder().encode(entries) else { return }
+        try? FileManager.default.createDirectory(at: record.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try? AtomicFile.write(data, to: record)
+    }
+
+    /// The file's digest (remembered when its fingerprint has not moved), and what to remember for next
+    /// time: nothing for a file modified within the last 10 ms, whose fingerprint could hide a write in
+    /// the same clock tick (git's "racy" case).
+    static func digest(of path: String, known: Entry?) throws -> (String, Entry?) {
+        guard let fingerprint = FileFingerprint(path: path), fingerprint.isRegularFile else {
+            throw BTFGenError.archiveUnreadable(path, "not a regular file")
+        }
+        if let known, known.fingerprint == fingerprint.description { return (known.digest, known) }
+        let digest: String
+        do {
+            digest = try ContentDigest.hex(fileAt: path)
+        } catch {
+            throw BTFGenError.archiveUnreadable(path, "\(error)")
+        }
+        let racy = fingerprint.modifiedNanoseconds >= BuildRecord.now() - 10_000_000
+        guard !racy, FileFingerprint(path: path)?.description == fingerprint.description else { return (digest, nil) }
+        return (digest, Entry(fingerprint: fingerprint.description, digest: digest))
     }
 }

@@ -26,7 +26,7 @@ struct BTFHubFixture {
 
     /// Adds one kernel's tarball; returns its path.
     @discardableResult
-    func add(distro: String, arch: String, kernel: String, btf: String = BTFHubFixture.kernelBTF) async throws -> URL {
+    func add(distro: String, arch: String, kernel: String, btf: String = BTFHubFixture.kernelBTF, preset: String = "-0") async throws -> URL {
         let folder = root.appendingPathComponent("\(distro)/\(arch)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let staging = root.appendingPathComponent(".staging-\(UUID().uuidString)")
@@ -34,7 +34,7 @@ struct BTFHubFixture {
         defer { try? FileManager.default.removeItem(at: staging) }
         try Data(contentsOf: URL(fileURLWithPath: btf)).write(to: staging.appendingPathComponent("\(kernel).btf"))
         let tarball = folder.appendingPathComponent("\(kernel).btf.tar.xz")
-        let result = try await Fixtures.run(["tar", "-cJf", tarball.path, "-C", staging.path, "\(kernel).btf"], environment: ["XZ_OPT": "-0"])
+        let result = try await Fixtures.run(["tar", "-cJf", tarball.path, "-C", staging.path, "\(kernel).btf"], environment: ["XZ_OPT": preset])
         #expect(result.succeeded, "\(result.standardError)")
         return tarball
     }
@@ -169,6 +169,9 @@ struct BTFGenTests {
         #expect(try await minimised() == (3, 3))
         // A new kernel in the archive: only it is minimised.
         try await archive.add(distro: "fedora/38", arch: "x86_64", kernel: "6.5.0-new")
+        #expect(try await minimised() == (1, 4))
+        // A kernel file replaced by other bytes (the same BTF packed at another xz level): hashed again, minimised again.
+        try await archive.add(distro: "ubuntu/20.04", arch: "x86_64", kernel: "5.0.0-x86_64-test", preset: "-1")
         #expect(try await minimised() == (1, 4))
         // An edit changes the object: every kernel again, for that object.
         try edit(1)
