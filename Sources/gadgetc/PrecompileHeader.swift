@@ -13,14 +13,14 @@ struct PrecompileHeader: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("The PCH to make.", valueName: "file"))
     var output: String
-    @Argument(parsing: .captureForPassthrough, help: "The clang command, after --.")
+    @Argument(parsing: .captureForPassthrough, help: "The clang command without its -o, after --.")
     var command: [String] = []
 
     func run() async throws {
         let argv = command.first == "--" ? Array(command.dropFirst()) : command
         guard !argv.isEmpty else { throw ValidationError("give the clang command after --") }
         defer { unlink(output + ".lock") }  // taken by the build that started this one
-        let result = try await PrecompiledHeaderSeal.build(argv: argv, output: output, environment: [:], runner: ProcessRunner())
+        let result = try await PrecompiledHeaderSeal.build(argvWithoutOutput: argv, output: output, environment: [:], runner: ProcessRunner())
         if !result.succeeded { throw ExitCode(result.status == 0 ? 1 : result.status) }
     }
 }

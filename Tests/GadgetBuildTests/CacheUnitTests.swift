@@ -17,22 +17,28 @@ import Testing
 }
 
 @Suite struct CompileKeyTests {
-    func job(_ argv: [String], folder: String = "/g") -> Job {
-        Job(kind: .compile, arch: .amd64, argv: argv, workingDirectory: folder, inputs: ["program.bpf.c"], outputs: [argv.last ?? ""])
+    func job(output: String, depfile: String? = nil, includes: [String] = [], folder: String = "/g") -> Job {
+        let invocation = ClangInvocation(clang: "clang", arch: .amd64, multiarchDirectory: "/usr/include/x86_64-linux-gnu",
+                                         action: .compile(source: "program.bpf.c"), includeDirectories: includes,
+                                         depfile: depfile, output: output)
+        return .compile(invocation, workingDirectory: folder, outputs: [output])
     }
 
     @Test func outputAndDepfilePathsDoNotMatter() {
-        let a = job(["clang", "-c", "program.bpf.c", "-MD", "-MF", "/tmp/a/x.d", "-o", "/tmp/a/x.o"])
-        let b = job(["clang", "-c", "program.bpf.c", "-MD", "-MF", "/tmp/b/x.d", "-o", "/tmp/b/x.o"])
+        let a = job(output: "/tmp/a/x.o", depfile: "/tmp/a/x.d")
+        let b = job(output: "/tmp/b/x.o", depfile: "/tmp/b/x.d")
         #expect(BuildCache.compileKey(job: a, compilerIdentity: "clang 16") == BuildCache.compileKey(job: b, compilerIdentity: "clang 16"))
     }
 
     @Test func flagsFolderAndCompilerDo() {
-        let base = job(["clang", "-c", "program.bpf.c", "-o", "x.o"])
+        let base = job(output: "x.o")
         let key = BuildCache.compileKey(job: base, compilerIdentity: "clang 16")
         #expect(key != BuildCache.compileKey(job: base, compilerIdentity: "clang 21"))
-        #expect(key != BuildCache.compileKey(job: job(["clang", "-c", "program.bpf.c", "-DX", "-o", "x.o"]), compilerIdentity: "clang 16"))
-        #expect(key != BuildCache.compileKey(job: job(["clang", "-c", "program.bpf.c", "-o", "x.o"], folder: "/other"), compilerIdentity: "clang 16"))
+        #expect(key != BuildCache.compileKey(job: job(output: "x.o", includes: ["/mine"]), compilerIdentity: "clang 16"))
+        #expect(key != BuildCache.compileKey(job: job(output: "x.o", folder: "/other"), compilerIdentity: "clang 16"))
+        var withPCH = base.clang!
+        withPCH.precompiledHeader = "/c/v.pch"
+        #expect(key != BuildCache.compileKey(job: .compile(withPCH, workingDirectory: "/g", outputs: ["x.o"]), compilerIdentity: "clang 16"))
     }
 }
 

@@ -7,11 +7,11 @@ import Testing
                                libbpfCompatDirectory: nil, userDirectories: [])
 
     @Test func compileLineIsIgs() {
-        let argv = BuildPlanner.compileArguments(clang: "clang", arch: .amd64, source: "program.bpf.c", output: "amd64.bpf.o",
-                                                 vmlinuxDirectory: "/usr/include/gadget/amd64", layout: layout)
+        let argv = ClangInvocation.igCompile(clang: "clang", arch: .amd64, source: "program.bpf.c", output: "amd64.bpf.o",
+                                             vmlinuxDirectory: "/usr/include/gadget/amd64", layout: layout).arguments
         #expect(argv.joined(separator: " ") == "clang -target bpf -Wall -g -O2 -I/usr/include/x86_64-linux-gnu -D __TARGET_ARCH_x86 -c program.bpf.c -I /usr/include/gadget/amd64/ -o amd64.bpf.o")
-        let arm = BuildPlanner.compileArguments(clang: "clang", arch: .arm64, source: "program.bpf.c", output: "arm64.bpf.o",
-                                                vmlinuxDirectory: nil, layout: layout)
+        let arm = ClangInvocation.igCompile(clang: "clang", arch: .arm64, source: "program.bpf.c", output: "arm64.bpf.o",
+                                            vmlinuxDirectory: nil, layout: layout).arguments
         // ig passes the build host's multiarch folder for arm64 too.
         #expect(arm.joined(separator: " ") == "clang -target bpf -Wall -g -O2 -I/usr/include/x86_64-linux-gnu -D __TARGET_ARCH_arm64 -c program.bpf.c -I /usr/include/gadget/arm64/ -o arm64.bpf.o")
     }
@@ -19,8 +19,8 @@ import Testing
     @Test func hostFoldersFollowIgsFlags() {
         let extended = IncludeLayout(multiarchDirectory: "/usr/include/x86_64-linux-gnu", gadgetHeadersRoot: "/opt/gadgetc/bpf/include",
                                      libbpfCompatDirectory: "/opt/gadgetc/bpf/compat", userDirectories: ["/mine"])
-        let argv = BuildPlanner.compileArguments(clang: "clang", arch: .amd64, source: "program.bpf.c", output: "o",
-                                                 vmlinuxDirectory: "/cache/vmlinux/amd64", layout: extended)
+        let argv = ClangInvocation.igCompile(clang: "clang", arch: .amd64, source: "program.bpf.c", output: "o",
+                                             vmlinuxDirectory: "/cache/vmlinux/amd64", layout: extended).arguments
         #expect(Array(argv.suffix(10)) == ["-I", "/cache/vmlinux/amd64/", "-I", "/mine", "-I", "/opt/gadgetc/bpf/compat",
                                             "-I", "/opt/gadgetc/bpf/include", "-o", "o"])
     }
@@ -65,15 +65,25 @@ import Testing
         #expect(mapped("program.bpf.c") == nil)
     }
 
-    @Test func aPCHCompileHasACheckOnAnEmptyFile() {
-        let job = Job(kind: .compile, arch: .amd64, argv: ["clang", "-target", "bpf", "-g", "-c", "program.bpf.c", "-I", "/v/",
-                                                           "-include-pch", "/c/v.pch", "-fpch-validate-input-files-content",
-                                                           "-MD", "-MF", "/w/a.o.d", "-o", "/w/a.o"],
-                      inputs: ["program.bpf.c"], outputs: ["/w/a.o"])
+    @Test func aPCHCompileHasACheckOnAnEmptyFile() throws {
+        let invocation = ClangInvocation(clang: "clang", arch: .amd64, multiarchDirectory: "/usr/include/x86_64-linux-gnu",
+                                         action: .compile(source: "program.bpf.c"), includeDirectories: ["/v/"],
+                                         precompiledHeader: "/c/v.pch", depfile: "/w/a.o.d", output: "/w/a.o")
+        let job = Job.compile(invocation, workingDirectory: "/g", outputs: ["/w/a.o"])
+        #expect(job.argv == ["clang", "-target", "bpf", "-Wall", "-g", "-O2", "-I/usr/include/x86_64-linux-gnu", "-D", "__TARGET_ARCH_x86",
+                             "-c", "program.bpf.c", "-I", "/v/", "-include-pch", "/c/v.pch", "-fpch-validate-input-files-content",
+                             "-MD", "-MF", "/w/a.o.d", "-o", "/w/a.o"])
         #expect(job.precompiledHeader == "/c/v.pch")
-        #expect(job.precompiledHeaderCheck == ["clang", "-target", "bpf", "-g", "-fsyntax-only", "-x", "c", "/dev/null", "-I", "/v/",
+        #expect(job.depfile == "/w/a.o.d")
+        #expect(job.precompiledHeaderCheck == ["clang", "-target", "bpf", "-Wall", "-g", "-O2", "-I/usr/include/x86_64-linux-gnu", "-D", "__TARGET_ARCH_x86",
+                                               "-fsyntax-only", "-x", "c", "/dev/null", "-I", "/v/",
                                                "-include-pch", "/c/v.pch", "-fpch-validate-input-files-content"])
-        #expect(job.withoutPrecompiledHeader?.precompiledHeaderCheck == nil)
+        let without = try #require(job.withoutPrecompiledHeader)
+        #expect(without.precompiledHeaderCheck == nil)
+        #expect(!without.argv.contains("-include-pch") && without.argv.suffix(2) == ["-o", "/w/a.o"])
+        // The cache key names neither the output nor the depfile: where the object goes does not change it.
+        #expect(invocation.keyArguments.contains("<output>") && invocation.keyArguments.contains("<depfile>"))
+        #expect(!invocation.keyArguments.contains("/w/a.o") && invocation.keyArguments.first == "-target")
     }
 
     func folder(sources: [String]) -> GadgetFolder {

@@ -39,16 +39,14 @@ public final class BuildCache: @unchecked Sendable {
         records = try location.makeFolder("records")
     }
 
-    /// The key of a compile command. Output paths are left out: where the object goes does not
-    /// change its bytes.
-    /// The precompiled header, when used, is in the argv (its path holds its own key).
+    /// The key of a compile command (`ClangInvocation.keyArguments`: output paths are left out, where the
+    /// object goes does not change its bytes). The precompiled header, when used, is among the flags
+    /// (its path holds its own key).
     public static func compileKey(job: Job, compilerIdentity: String) -> String {
-        var argv = job.argv
-        if let o = argv.lastIndex(of: "-o"), o + 1 < argv.count { argv[o + 1] = "<output>" }
-        if let mf = argv.firstIndex(of: "-MF"), mf + 1 < argv.count { argv[mf + 1] = "<depfile>" }
+        let arguments = job.clang?.keyArguments ?? Array(job.argv.dropFirst())
         // Container jobs name their sources by container path: the host folder behind /work is what differs.
         let folder = job.workingDirectory.flatMap(job.hostPath) ?? job.workingDirectory ?? ""
-        let parts = ["compile", GadgetcVersion.string, compilerIdentity, job.arch?.rawValue ?? "", folder] + argv.dropFirst()
+        let parts = ["compile", GadgetcVersion.string, compilerIdentity, job.arch?.rawValue ?? "", folder] + arguments
         return ContentDigest.hex(parts.joined(separator: "\u{0}"))
     }
 

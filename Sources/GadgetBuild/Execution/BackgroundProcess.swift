@@ -80,7 +80,7 @@ public actor PrecompiledHeaderBuilds {
         close(descriptor)
         // An unsealed one (damaged, or left by a killed build) is made again.
         FileSeal.discard(pch.output)
-        return BackgroundProcess.start([gadgetc, "precompile-header", "--output", pch.output, "--"] + pch.argv,
+        return BackgroundProcess.start([gadgetc, "precompile-header", "--output", pch.output, "--"] + pch.argvWithoutOutput,
                                        environment: pch.environment ?? [:]) != nil
     }
 }

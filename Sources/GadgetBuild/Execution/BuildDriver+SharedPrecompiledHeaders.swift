@@ -50,7 +50,7 @@ extension BuildDriver {
             }
             for pch in plan.precompiledHeadersToBuild {
                 let eligible = plan.jobs(.compile).filter { job in
-                    job.toolchain == .native && job.argv.contains("__TARGET_ARCH_\(pch.arch.targetArchDefine)")
+                    job.toolchain == .native && job.arch == pch.arch
                         && gadget.sourcesStartingWithVmlinux.contains(job.inputs.first ?? "")
                 }.count
                 users[pch.key, default: (pch, 0)].count += eligible
@@ -75,7 +75,7 @@ extension BuildDriver {
                         observer.jobStarted(job)
                         PhaseTrace.mark("[\(pch.arch)] precompile vmlinux.h: clang started")
                         let start = ContinuousClock.now
-                        let result = try await PrecompiledHeaderSeal.build(argv: pch.argv, output: pch.output,
+                        let result = try await PrecompiledHeaderSeal.build(argvWithoutOutput: pch.argvWithoutOutput, output: pch.output,
                                                                            environment: pch.environment ?? [:], runner: runner)
                         PhaseTrace.mark("[\(pch.arch)] precompile vmlinux.h: clang finished")
                         observer.jobFinished(job, milliseconds: (ContinuousClock.now - start).milliseconds)

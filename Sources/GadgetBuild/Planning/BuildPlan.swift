@@ -112,16 +112,12 @@ public struct BuildPlanner: Sendable {
         var objects: [String] = []
         for (index, source) in gadget.ebpfSources.enumerated() {
             let output = "\(work)/\(arch)/\(Self.objectName(source, index: index, arch: arch))"
-            var argv = Self.compileArguments(clang: compiler.path, arch: arch, source: source, output: output,
-                                             vmlinuxDirectory: vmlinux?.includeDirectory, layout: layout)
-            if let pch, pchReady, gadget.sourcesStartingWithVmlinux.contains(source) {
-                argv.insert(contentsOf: pch.compileFlags, at: argv.count - 2)
-            }
-            if request.useCache {
-                // The depfile lists every file the compile read: the cache's key covers them all.
-                argv.insert(contentsOf: ["-MD", "-MF", output + ".d"], at: argv.count - 2)
-            }
-            var job = Job(kind: .compile, arch: arch, argv: argv, workingDirectory: gadget.root.path, inputs: [source], outputs: [output])
+            var invocation = ClangInvocation.igCompile(clang: compiler.path, arch: arch, source: source, output: output,
+                                                       vmlinuxDirectory: vmlinux?.includeDirectory, layout: layout)
+            if let pch, pchReady, gadget.sourcesStartingWithVmlinux.contains(source) { invocation.precompiledHeader = pch.output }
+            // The depfile lists every file the compile read: the cache's key covers them all.
+            if request.useCache { invocation.depfile = output + ".d" }
+            var job = Job.compile(invocation, workingDirectory: gadget.root.path, outputs: [output])
             job.environment = clangEnvironment.isEmpty ? nil : clangEnvironment
             if let vmlinux { job.presenceInputs = ["\(vmlinux.includeDirectory)/vmlinux.h"] }
             jobs.append(job)
@@ -137,11 +133,11 @@ public struct BuildPlanner: Sendable {
         for (index, source) in gadget.ebpfSources.enumerated() {
             let name = "\(arch)/\(Self.objectName(source, index: index, arch: arch))"
             let inside = "\(ContainerLayout.output)/\(name)"
-            var argv = ContainerLayout.compileArguments(arch: arch, host: probeHostArchitecture, source: source, output: inside,
-                                                        withCompat: bundledCompat != nil)
-            if request.useCache { argv.insert(contentsOf: ["-MD", "-MF", inside + ".d"], at: argv.count - 2) }
-            jobs.append(Job(kind: .compile, arch: arch, argv: argv, workingDirectory: ContainerLayout.source, inputs: [source],
-                            outputs: ["\(work)/\(name)"], toolchain: .container, mounts: mounts))
+            var invocation = ContainerLayout.compile(arch: arch, host: probeHostArchitecture, source: source, output: inside,
+                                                     withCompat: bundledCompat != nil)
+            if request.useCache { invocation.depfile = inside + ".d" }
+            jobs.append(.compile(invocation, workingDirectory: ContainerLayout.source, outputs: ["\(work)/\(name)"],
+                                 toolchain: .container, mounts: mounts))
             objects.append("\(work)/\(name)")
         }
         return objects
@@ -156,22 +152,6 @@ public struct BuildPlanner: Sendable {
     static func objectName(_ source: String, index: Int, arch: Architecture) -> String {
         let stem = URL(fileURLWithPath: source).lastPathComponent.replacingOccurrences(of: ".bpf.c", with: "").replacingOccurrences(of: ".c", with: "")
         return index == 0 ? "\(arch).bpf.o" : "\(stem).bpf.o"
-    }
-
-    /// ig's compile line, flag for flag (`clang -target bpf -Wall -g -O2 -I/usr/include/<triple>
-    /// -D __TARGET_ARCH_<x> -c SRC -I /usr/include/gadget/<arch>/ -o OUT`), with the folders the host
-    /// needs besides ig's added after its own -I: -I from the user, gadgetc's libbpf overlay, and the
-    /// gadget headers' root when it is not a default search folder.
-    public static func compileArguments(clang: String, arch: Architecture, source: String, output: String,
-                                        vmlinuxDirectory: String?, layout: IncludeLayout) -> [String] {
-        var argv = [clang, "-target", "bpf", "-Wall", "-g", "-O2", "-I\(layout.multiarchDirectory)",
-                    "-D", "__TARGET_ARCH_\(arch.targetArchDefine)", "-c", source,
-                    "-I", "\(vmlinuxDirectory ?? "/usr/include/gadget/\(arch)")/"]
-        for dir in layout.userDirectories { argv += ["-I", dir] }
-        if let compat = layout.libbpfCompatDirectory { argv += ["-I", compat] }
-        if let root = layout.gadgetHeadersRoot, !layout.userDirectories.contains(root) { argv += ["-I", root] }
-        argv += ["-o", output]
-        return argv
     }
 
     /// The gadget folder and every folder a native compile takes headers from; the compiler's own

@@ -41,6 +41,8 @@ public struct Job: Codable, Hashable, Sendable {
     public var presenceInputs: [String] = []
     /// For links: the source paths BTF line info records, host folder → builder's (`DebugPathMapping`).
     public var pathMap: [DebugPathMapping]?
+    /// For compiles: the clang command as data; `argv` is its rendering.
+    public private(set) var clang: ClangInvocation?
 
     public init(kind: Kind, arch: Architecture?, argv: [String] = [], workingDirectory: String? = nil, inputs: [String], outputs: [String],
                 toolchain: ToolchainDecision.Toolchain = .native, mounts: [String: String] = [:]) {
@@ -54,11 +56,17 @@ public struct Job: Codable, Hashable, Sendable {
         self.mounts = mounts
     }
 
-    /// The dependency file a compile writes (`-MF`), as a host path, if it asks for one.
-    public var depfile: String? {
-        guard let index = argv.firstIndex(of: "-MF"), index + 1 < argv.count else { return nil }
-        return hostPath(argv[index + 1])
+    /// A compile of `invocation`'s source, run in `workingDirectory` by `toolchain`.
+    public static func compile(_ invocation: ClangInvocation, workingDirectory: String, outputs: [String],
+                               toolchain: ToolchainDecision.Toolchain = .native, mounts: [String: String] = [:]) -> Job {
+        var job = Job(kind: .compile, arch: invocation.arch, argv: invocation.arguments, workingDirectory: workingDirectory,
+                      inputs: invocation.source.map { [$0] } ?? [], outputs: outputs, toolchain: toolchain, mounts: mounts)
+        job.clang = invocation
+        return job
     }
+
+    /// The dependency file a compile writes (`-MF`), as a host path, if it asks for one.
+    public var depfile: String? { clang?.depfile.flatMap(hostPath) }
 
     /// A path the command sees, as the host sees it; nil for a container path outside every mount
     /// (a file of the image itself, covered by the image's identity).
@@ -71,33 +79,17 @@ public struct Job: Codable, Hashable, Sendable {
     }
 
     /// The precompiled header a compile uses (`-include-pch FILE`), if any.
-    public var precompiledHeader: String? {
-        guard let index = argv.firstIndex(of: "-include-pch"), index + 1 < argv.count else { return nil }
-        return argv[index + 1]
-    }
+    public var precompiledHeader: String? { clang?.precompiledHeader }
 
-    /// A check that the precompiled header works with this compile's flags: the same command on an
-    /// empty translation unit, syntax only (~20 ms with the PCH, against ~300 for a compile without it).
-    public var precompiledHeaderCheck: [String]? {
-        guard precompiledHeader != nil else { return nil }
-        var argv: [String] = []
-        var index = 0
-        while index < self.argv.count {
-            switch self.argv[index] {
-            case "-c": argv += ["-fsyntax-only", "-x", "c", "/dev/null"]; index += 2
-            case "-o", "-MF": index += 2
-            case "-MD": index += 1
-            default: argv.append(self.argv[index]); index += 1
-            }
-        }
-        return argv
-    }
+    /// The compile's PCH check (`ClangInvocation.precompiledHeaderCheck`), as a command line.
+    public var precompiledHeaderCheck: [String]? { clang?.precompiledHeaderCheck?.arguments }
 
-    /// The same compile without `-include-pch …`, or nil when it uses no precompiled header.
+    /// The same compile without the precompiled header, or nil when it uses none.
     public var withoutPrecompiledHeader: Job? {
-        guard let index = argv.firstIndex(of: "-include-pch"), index + 2 < argv.count else { return nil }
+        guard let invocation = clang?.withoutPrecompiledHeader else { return nil }
         var copy = self
-        copy.argv.removeSubrange(index...(index + 2))  // -include-pch FILE -fpch-validate-input-files-content
+        copy.clang = invocation
+        copy.argv = invocation.arguments
         return copy
     }
 

@@ -27,11 +27,10 @@ public enum ContainerLayout {
     /// /usr/include/gadget, the build host's multiarch folder (which is the container's too).
     /// gadgetc's overlay goes last: it only adds what the image's libbpf headers lack, so it changes
     /// nothing with ig's builder (libbpf 1.3) and fills the gaps of older ones.
-    public static func compileArguments(arch: Architecture, host: Architecture, source: String, output: String, withCompat: Bool) -> [String] {
+    public static func compile(arch: Architecture, host: Architecture, source: String, output: String, withCompat: Bool) -> ClangInvocation {
         let layout = IncludeLayout(multiarchDirectory: "/usr/include/\(host.multiarchTriple)", gadgetHeadersRoot: nil,
                                    libbpfCompatDirectory: withCompat ? compat : nil, userDirectories: [])
-        return BuildPlanner.compileArguments(clang: clang, arch: arch, source: source, output: output,
-                                             vmlinuxDirectory: "/usr/include/gadget/\(arch)", layout: layout)
+        return .igCompile(clang: clang, arch: arch, source: source, output: output, vmlinuxDirectory: "/usr/include/gadget/\(arch)", layout: layout)
     }
 }
 

@@ -14,8 +14,8 @@ public struct PrecompiledHeader: Codable, Hashable, Sendable {
     public var header: String
     /// Where the PCH lives in the cache.
     public var output: String
-    /// The command that builds it.
-    public var argv: [String]
+    /// The clang command that builds it.
+    public var invocation: ClangInvocation
     /// Added to gadgetc's environment for that command.
     public var environment: [String: String]?
 
@@ -23,17 +23,20 @@ public struct PrecompiledHeader: Codable, Hashable, Sendable {
     public static func plan(compiler: ClangCompiler, arch: Architecture, vmlinux: VmlinuxSource, layout: IncludeLayout, cache: CacheLocation) -> PrecompiledHeader? {
         guard vmlinux.kind == .file, let fingerprint = vmlinux.fingerprint else { return nil }
         let header = "\(vmlinux.includeDirectory)/vmlinux.h"
+        var invocation = ClangInvocation(clang: compiler.path, arch: arch, multiarchDirectory: layout.multiarchDirectory,
+                                         action: .precompileHeader(header: header))
         // The flags that change how vmlinux.h is parsed or what debug info it yields: ig's, minus the source.
-        let flags = ["-target", "bpf", "-Wall", "-g", "-O2", "-I\(layout.multiarchDirectory)", "-D", "__TARGET_ARCH_\(arch.targetArchDefine)"]
-        let key = ContentDigest.hex((["pch", GadgetcVersion.string, compiler.identity, arch.rawValue, header, fingerprint] + flags).joined(separator: "\u{0}"))
-        let output = cache.folder("pch").appendingPathComponent("\(key.prefix(24))-\(arch).pch").path
-        return PrecompiledHeader(
-            key: key, arch: arch, header: header, output: output,
-            argv: [compiler.path] + flags + ["-x", "c-header", header, "-fpch-validate-input-files-content", "-o", output])
+        let key = ContentDigest.hex((["pch", GadgetcVersion.string, compiler.identity, arch.rawValue, header, fingerprint]
+                                     + invocation.languageFlags).joined(separator: "\u{0}"))
+        invocation.output = cache.folder("pch").appendingPathComponent("\(key.prefix(24))-\(arch).pch").path
+        return PrecompiledHeader(key: key, arch: arch, header: header, output: invocation.output ?? "", invocation: invocation)
     }
 
-    /// The flags a compile adds to use this PCH (before its `-o`).
-    public var compileFlags: [String] { ["-include-pch", output, "-fpch-validate-input-files-content"] }
+    /// The command line that builds it.
+    public var argv: [String] { invocation.arguments }
+
+    /// The command line without its `-o`: `PrecompiledHeaderSeal` names a temporary file there.
+    public var argvWithoutOutput: [String] { invocation.arguments(output: nil, depfile: nil) }
 
     /// Whether a source can take the PCH: its first preprocessor include must be vmlinux.h, with
     /// nothing but conditionals before it (a #define before it could change how vmlinux.h parses).

@@ -5,15 +5,13 @@ import Foundation
 /// A PCH changed afterwards (a flipped byte, a truncation) no longer matches its seal and is not used:
 /// a damaged PCH can crash clang or, worse, compile without an error into other code.
 public enum PrecompiledHeaderSeal {
-    /// Runs the PCH compile `argv` (whose `-o` names `output`) into a temporary file, seals the result
-    /// and renames it to `output`. Returns the compile's result; nothing is left behind on failure.
-    public static func build(argv: [String], output: String, environment: [String: String], runner: CommandRunning) async throws -> ProcessResult {
+    /// Runs the PCH compile `argv` (`PrecompiledHeader.argvWithoutOutput`) with `-o` a temporary file,
+    /// seals the result and renames it to `output`. Returns the compile's result; nothing is left
+    /// behind on failure.
+    public static func build(argvWithoutOutput argv: [String], output: String, environment: [String: String],
+                             runner: CommandRunning) async throws -> ProcessResult {
         let temporary = AtomicFile.temporarySibling(of: URL(fileURLWithPath: output)).path
-        var command = argv
-        guard let o = command.lastIndex(of: "-o"), o + 1 < command.count else {
-            throw ExecutionError.step("internal: the precompiled header command has no -o")
-        }
-        command[o + 1] = temporary
+        let command = argv + ["-o", temporary]
         let result: ProcessResult
         do {
             result = try await runner.run(command, workingDirectory: nil, environment: environment)
