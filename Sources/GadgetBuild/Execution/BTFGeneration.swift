@@ -18,11 +18,13 @@ public struct BTFGenSummary: Codable, Equatable, Sendable {
 struct BTFGeneration: Sendable {
     struct Minimiser: Sendable {
         var tool: BPFTool
-        var runner: CommandRunning
-        /// What the cache key knows the tool by: its version on the host, the image's identity in the container.
-        var identity: String
-        /// A host path under the scratch folder as the tool sees it.
-        var path: @Sendable (String) -> String
+        /// Where bpftool runs; it reads and writes the scratch folder and the object through the toolchain's paths.
+        var toolchain: StepToolchain
+
+        /// What the cache key knows the tool by: its version, and on the container the image too.
+        var identity: String { toolchain.kind == .container ? "\(toolchain.compilerIdentity) \(tool.version)" : tool.version }
+
+        func path(_ hostPath: String) -> String { toolchain.visiblePath(hostPath) ?? hostPath }
     }
 
     let archive: BTFHubArchive
@@ -88,7 +90,7 @@ struct BTFGeneration: Sendable {
             let btf = try await unpack(kernel, into: folder)
             let output = folder.appendingPathComponent("min.btf").path
             let argv = minimiser.tool.minimise(kernelBTF: minimiser.path(btf), into: minimiser.path(output), object: minimiser.path(object))
-            let result = try await minimiser.runner.run(argv, workingDirectory: nil)
+            let result = try await minimiser.toolchain.runner.run(argv, workingDirectory: nil)
             guard result.succeeded, FileKind(path: output) == .regular else {
                 let said = result.standardError.split(separator: "\n").last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
                 throw BTFGenError.minimisationFailed(kernel: kernel.path, reason: said.map(String.init) ?? "exit status \(result.status)")

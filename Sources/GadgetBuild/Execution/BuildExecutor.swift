@@ -18,8 +18,8 @@ public struct ArchitectureOutput: Codable, Sendable {
 /// then libbpf in-process on the host to link, check and optionally verify each arch.
 public struct BuildExecutor: Sendable {
     let runner: CommandRunning
-    /// Runs container jobs (exec in the started builder container), with the image's identity for cache keys.
-    var container: (runner: CommandRunning, identity: String)?
+    /// Runs container jobs: the started builder container, set by `ContainerBuild`.
+    var container: BuilderContainerToolchain?
     let observer: BuildObserver
     let slots: JobSlots
     let cache: BuildCache?
@@ -35,7 +35,7 @@ public struct BuildExecutor: Sendable {
 
     public init(runner: CommandRunning = ProcessRunner(), observer: BuildObserver = SilentObserver(),
                 slots: JobSlots = JobSlots(ProcessInfo.processInfo.activeProcessorCount), cache: BuildCache? = nil,
-                precompiledHeaders: PrecompiledHeaderBuilds? = nil, container: (runner: CommandRunning, identity: String)? = nil) {
+                precompiledHeaders: PrecompiledHeaderBuilds? = nil, container: BuilderContainerToolchain? = nil) {
         self.runner = runner
         self.container = container
         self.observer = observer
@@ -143,21 +143,13 @@ public struct BuildExecutor: Sendable {
         guard let arch = job.arch, job.inputs.count == 2, let layer = job.outputs.first else {
             throw ExecutionError.step("internal: a btfgen job without its arch, object, archive and layer")
         }
-        let minimiser: BTFGeneration.Minimiser
-        if job.toolchain == .container {
-            guard let container else { throw ExecutionError.step("internal: a container job without a builder container") }
-            guard let tool = await BPFTool.identify("bpftool", runner: container.runner) else {
-                throw BTFGenError.noBPFTool("the builder image has no bpftool on its PATH")
-            }
-            minimiser = .init(tool: tool, runner: container.runner, identity: "container \(container.identity) \(tool.version)",
-                              path: { ContainerLayout.output + $0.dropFirst(work.count) })
-        } else {
-            let path = try BPFTool.required(environment: environment)
-            guard let tool = await BPFTool.identify(path, runner: runner) else {
-                throw BTFGenError.noBPFTool("\(path) did not answer `bpftool version`")
-            }
-            minimiser = .init(tool: tool, runner: runner, identity: tool.version, path: { $0 })
+        let toolchain = try self.toolchain(for: job, compiler: nil)
+        // The builder image's bpftool is on its PATH; the host's is found as `doctor` finds it.
+        let path = toolchain.kind == .container ? "bpftool" : try BPFTool.required(environment: environment)
+        guard let tool = await BPFTool.identify(path, runner: toolchain.runner) else {
+            throw BTFGenError.noBPFTool(toolchain.kind == .container ? "the builder image has no bpftool on its PATH" : "\(path) did not answer `bpftool version`")
         }
+        let minimiser = BTFGeneration.Minimiser(tool: tool, toolchain: toolchain)
         let generation = BTFGeneration(archive: BTFHubArchive(root: job.inputs[1]), arch: arch, object: object, minimiser: minimiser,
                                        unpacker: runner, slots: slots, cache: cache,
                                        scratch: URL(fileURLWithPath: work).appendingPathComponent("btfgen-\(arch)"), modified: layerTime)
@@ -165,6 +157,13 @@ public struct BuildExecutor: Sendable {
         let (summary, read) = try await generation.run(into: URL(fileURLWithPath: layer)) { observer.note($0) }
         observer.note("[\(arch)] btfgen: \(summary.kernels) kernel\(summary.kernels == 1 ? "" : "s"), \(summary.minimised) minimised with bpftool \(minimiser.tool.version.split(separator: " ").first ?? ""), \(summary.kernels - summary.minimised) from the cache; layer \(summary.layerBytes) bytes")
         return (summary, read)
+    }
+
+    /// Where `job` runs: the host (with `compiler`'s identity for its cache keys) or the build's container.
+    func toolchain(for job: Job, compiler: ClangCompiler?) throws -> StepToolchain {
+        guard job.toolchain == .container else { return NativeToolchain(runner: runner, compilerIdentity: compiler?.identity ?? "") }
+        guard let container else { throw ExecutionError.step("internal: a container job without a builder container") }
+        return container
     }
 
     func timed<T>(_ job: Job, _ body: () async throws -> T) async throws -> T {
@@ -192,14 +191,10 @@ public struct BuildExecutor: Sendable {
     /// `reportCompiles` once every arch is done, so that each message is seen once.
     func compileAll(_ jobs: [Job], compiler: ClangCompiler?, readable: ReadableFolders? = nil) async throws -> [CompileOutcome] {
         let observer = self.observer, slots = self.slots, cache = self.cache
-        func runnerAndIdentity(_ job: Job) throws -> (CommandRunning, String) {
-            guard job.toolchain == .container else { return (runner, compiler?.identity ?? "") }
-            guard let container else { throw ExecutionError.step("internal: a container job without a builder container") }
-            return (container.runner, "container \(container.identity)")
-        }
         let outcomes = try await withThrowingTaskGroup(of: (Int, CompileOutcome).self) { group in
             for (index, job) in jobs.enumerated() {
-                let (runner, identity) = try runnerAndIdentity(job)
+                let toolchain = try toolchain(for: job, compiler: compiler)
+                let (runner, identity) = (toolchain.runner, toolchain.compilerIdentity)
                 group.addTask {
                     let key = BuildCache.compileKey(job: job, compilerIdentity: identity)
                     let sources = job.inputs.compactMap { job.hostPath(URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: job.workingDirectory ?? "/")).standardizedFileURL.path) }

@@ -24,8 +24,9 @@ struct ContainerBuild {
         for arch in plan.architectures {
             try FileManager.default.createDirectory(atPath: "\(plan.workDirectory)/\(arch)", withIntermediateDirectories: true)
         }
-        var binds = ["\(gadget.root.path):\(ContainerLayout.source):ro", "\(plan.workDirectory):\(ContainerLayout.output):rw"]
-        if let compat { binds.append("\(compat):\(ContainerLayout.compat):ro") }
+        var mounts = [ContainerLayout.source: gadget.root.path, ContainerLayout.output: plan.workDirectory]
+        if let compat { mounts[ContainerLayout.compat] = compat }
+        let binds = mounts.sorted { $0.key < $1.key }.map { inside, host in "\(host):\(inside):\(inside == ContainerLayout.output ? "rw" : "ro")" }
         // A label of this build's own: if Ctrl-C lands while the engine is still creating the container,
         // its id never reaches us, but the label still finds it.
         let label = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -36,7 +37,8 @@ struct ContainerBuild {
         do {
             return try await engine.withContainer(spec) { container in
                 var inside = executor
-                inside.container = (ContainerCommandRunner(engine: engine, container: container), identity)
+                inside.container = BuilderContainerToolchain(runner: ContainerCommandRunner(engine: engine, container: container),
+                                                             image: identity, mounts: mounts)
                 return try await inside.execute(plan)
             }
         } catch {
