@@ -33,7 +33,9 @@ struct Doctor: AsyncParsableCommand {
 enum DoctorText {
     static func render(_ report: ProbeReport) -> String {
         var lines = ["gadgetc \(report.gadgetcVersion) on \(report.hostArchitecture) (probe took \(String(format: "%.1f", report.elapsedMilliseconds)) ms)",
-                     "images are made as ig \(report.builderVersion) makes them (builder version annotation \(report.builderVersion); --builder-version changes it)", ""]
+                     "images are made as ig \(report.builderVersion) makes them (builder version annotation \(report.builderVersion); --builder-version changes it)"]
+        if let reproducibility = report.reproducibility { lines.append(reproducibility) }
+        lines.append("")
         let width = report.capabilities.map(\.name.count).max() ?? 0
         for capability in report.capabilities {
             let mark = capability.found ? "found  " : (capability.required ? "MISSING" : "missing")

@@ -223,7 +223,7 @@ public struct BuildDriver: Sendable {
         PhaseTrace.mark("\(gadget.name): packaged")
         let destination = store.root
 
-        let outcome = BuildOutcome(
+        var outcome = BuildOutcome(
             gadget: gadget.root.path, image: reference.description, digest: built.indexDigest, destination: destination.path,
             compiler: plan.compiler, builderImage: plan.container?.image,
             architectures: outputs.map { output in
@@ -237,6 +237,7 @@ public struct BuildDriver: Sendable {
             inputs: Array(Set(outputs.flatMap(\.inputs) + [gadget.buildFile, metadataFile, gadget.wasmModule].compactMap { $0?.path })).sorted(),
             elapsedMilliseconds: (ContinuousClock.now - start).milliseconds,
             peakMemoryKiB: Self.peakMemoryKiB())
+        outcome.reproducibility = ProbeReport.reproducibility(of: plan.compiler)
         return (outcome, report)
     }
 
@@ -247,6 +248,7 @@ public struct BuildDriver: Sendable {
                       request: BuildRequest, gadget: GadgetFolder) {
         plan.compiler = identified
         report.chosenCompiler = identified
+        report.reproducibility = ProbeReport.reproducibility(of: identified)
         report.compilers = report.compilers.map { $0.path == identified.path ? identified : $0 }
         report.capabilities = report.capabilities.map { capability in
             var capability = capability

@@ -24,6 +24,8 @@ public struct BuildOutcome: Codable, Sendable {
     public var compiler: ClangCompiler?
     /// The builder image, when an arch built in the container.
     public var builderImage: String?
+    /// For a native build: whether its bytes are those ig's builder image makes (`ProbeReport.reproducibility(of:)`).
+    public var reproducibility: String?
     public var architectures: [ArchitectureResult]
     /// Every file the build read: sources, headers (from clang's depfiles), build.yaml and gadget.yaml.
     public var inputs: [String]

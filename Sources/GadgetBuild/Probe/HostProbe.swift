@@ -125,6 +125,7 @@ public struct HostProbe: Sendable {
             report.warnings.append("libbpf headers \(headers.version ?? "?") are older than the builder's 1.3 and gadgetc's compatibility overlay was not found (set GADGETC_BPF_DIR to gadgetc's bpf folder): gadgets using BPF_UPROBE and similar will not compile")
         }
         report.engine = engineStatus
+        report.reproducibility = ProbeReport.reproducibility(of: chosen?.0)
         if let bundle = bundledDirectory(), host.fileExists("\(bundle)/compat/bpf/bpf_tracing.h") {
             report.bundledCompatDirectory = "\(bundle)/compat"
         }

@@ -66,11 +66,24 @@ public struct ProbeReport: Codable, Equatable, Sendable {
     public var engine: EngineStatus?
     /// gadgetc's libbpf overlay on this host (mounted into build containers), whether or not the host's headers need it.
     public var bundledCompatDirectory: String?
+    /// Whether native images have the builder image's bytes (`reproducibility(of:)` for the chosen clang).
+    public var reproducibility: String?
     /// Things that do not stop a build but may make one fail; builds print them as notes.
     public var warnings: [String] = []
     public var elapsedMilliseconds: Double
 
     public func capability(_ name: String) -> Capability? { capabilities.first { $0.name == name } }
+
+    /// What decides whether a native build's image has the bytes of one made in ig's builder image:
+    /// the same gadget, headers and `SOURCE_DATE_EPOCH` give the same digest only with the same clang
+    /// major (clang's version decides the code). Nil without a clang.
+    public static func reproducibility(of compiler: ClangCompiler?) -> String? {
+        guard let compiler else { return nil }
+        let builder = ClangLocator.builderClangMajor
+        return compiler.major == builder
+            ? "native images have the builder image's bytes: clang \(compiler.major), as in ig's builder (given the same headers and SOURCE_DATE_EPOCH)"
+            : "native images differ from ig's builder image's: clang \(compiler.major) here, clang \(builder) there (clang's version decides the code); both are reproducible on their own; set GADGETC_CLANG to a clang \(builder) for the builder's bytes"
+    }
 
     public func decision(for arch: Architecture) -> ToolchainDecision? { decisions.first { $0.arch == arch } }
 
