@@ -40,6 +40,8 @@ struct BTFGeneration: Sendable {
     let scratch: URL
     /// Every entry's time in the layer: SOURCE_DATE_EPOCH, else 0 (a time there says nothing about the content).
     let modified: Int64
+    /// How often a long btfgen says how far it is.
+    static let progressInterval = Duration.seconds(3)
 
     /// Makes the layer; returns what it did and what it read (the archive's files and the folders listed:
     /// a change to any of them makes the next build look again).
@@ -64,9 +66,17 @@ struct BTFGeneration: Sendable {
             }
             var results = [(Data, Bool)?](repeating: nil, count: kernels.count)
             var entries: [String: KernelDigests.Entry] = [:]
+            // An archive of hundreds of kernels takes tens of seconds cold: a line every few seconds says how far it is.
+            var (done, minimised, lastReport) = (0, 0, ContinuousClock.now)
             while let (index, data, ran, entry) = try await group.next() {
                 results[index] = (data, ran)
                 if let entry { entries[kernels[index].path] = entry }
+                done += 1
+                if ran { minimised += 1 }
+                if done < kernels.count, ContinuousClock.now - lastReport >= Self.progressInterval {
+                    lastReport = .now
+                    progress("[\(arch)] btfgen: \(done) of \(kernels.count) kernels done (\(minimised) minimised so far)")
+                }
             }
             memo.save(entries)
             return results.compactMap { $0 }
