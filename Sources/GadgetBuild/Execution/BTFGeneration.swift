@@ -90,7 +90,10 @@ struct BTFGeneration: Sendable {
 
     /// One kernel's minimal BTF for the object, from the cache or made now; and whether bpftool ran.
     func minimalBTF(_ kernel: BTFHubArchive.Kernel, index: Int, objectDigest: String, kernelDigest: String) async throws -> (Data, Bool) {
-        let key = ContentDigest.hex(["btfgen", GadgetcVersion.string, minimiser.identity, objectDigest, kernelDigest].joined(separator: "\u{0}"))
+        // The member name is part of what a tarball is: the same bytes under another kernel's name hold no
+        // `<kernel>.btf` and fail without the cache, so they must not be a hit with it.
+        let key = ContentDigest.hex(["btfgen", GadgetcVersion.string, minimiser.identity, objectDigest, kernelDigest,
+                                     kernel.isCompressed ? kernel.btfFileName : ""].joined(separator: "\u{0}"))
         if let cached = cache?.lookup(key: key) { return (cached, false) }
         return try await slots.withSlot {
             try Task.checkCancellation()

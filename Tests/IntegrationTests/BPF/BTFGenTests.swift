@@ -181,6 +181,12 @@ struct BTFGenTests {
         _ = try await minimised()
         try edit(1)
         #expect(try await minimised() == (0, 4))
+        // A byte copy of a cached kernel's tarball under another kernel's name holds no `<that kernel>.btf`:
+        // refused as without a cache, never answered from it.
+        let copy = archive.root.appendingPathComponent("ubuntu/20.04/x86_64/5.99.0-copy.btf.tar.xz")
+        try FileManager.default.copyItem(at: archive.root.appendingPathComponent("ubuntu/20.04/x86_64/5.0.0-x86_64-test.btf.tar.xz"), to: copy)
+        let refused = try await build(sandbox.gadget, archive: archive.root, cache: cache, layout: layout, extra: ["--arch", "amd64"])
+        #expect(!refused.result.succeeded && refused.result.standardError.contains("it holds no 5.99.0-copy.btf"), "\(refused.result.standardError)")
     }
 
     @Test func badArchivesGetOneLineAndNoImage() async throws {
