@@ -7,10 +7,15 @@ import Testing
     @Test(.timeLimit(.minutes(2))) func theNextBuildRemovesAKilledBuildsWorkFolder() async throws {
         let box = try BinarySandbox("killed")
         defer { box.remove() }
+        // A clang that lingers before compiling: the build is surely running, its work folder made, when it
+        // is killed (polling a fast build on a loaded machine can miss the folder's whole life).
+        let clang = box.root.appendingPathComponent("clang-16")
+        try "#!/bin/sh\ncase \" $* \" in *\" -c \"*) sleep 30;; esac\nexec /usr/bin/clang-16 \"$@\"\n".write(to: clang, atomically: true, encoding: .utf8)
+        chmod(clang.path, 0o755)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Fixtures.gadgetc)
         process.arguments = Array(box.buildArguments.dropFirst())
-        process.environment = ProcessInfo.processInfo.environment.merging(box.environment) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(box.environment.merging(["GADGETC_CLANG": clang.path]) { $1 }) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -52,47 +52,119 @@ public struct BuildExecutor: Sendable {
                 throw ExecutionError.step("cannot create the folder for compiled objects \(plan.workDirectory)/\(arch): \(FoundationErrorText.describe(error) ?? "\(error)"); give -o a writable folder")
             }
         }
-        for job in plan.jobs(.generateVmlinux) { try await timed(job) { try generateVmlinux(job) } }
-        let compiles = plan.jobs(.compile)
+        let graph = try JobGraph(plan.jobs)
         let compiler = plan.compiler
         let readable = ReadableFolders(plan.readableFolders + [compiler.map { Self.installationFolder(of: $0.path) } ?? ""]
-                                       + compiles.compactMap { $0.precompiledHeader.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } })
-        // Each arch links and checks as soon as its own compiles are done, while the other arch's still
-        // run: the host's cores are shared by clang, and this work fills the gap the faster arch leaves.
-        let pipelines = try await withThrowingTaskGroup(of: (Int, ArchitecturePipeline).self) { group in
-            for (index, arch) in plan.architectures.enumerated() {
-                let jobs = compiles.filter { $0.arch == arch }
-                try group.addTask {
-                    var pipeline = ArchitecturePipeline(compiles: try await compileAll(jobs, compiler: compiler, readable: readable))
-                    if pipeline.compiles.allSatisfy(\.result.succeeded) {
+                                       + plan.jobs(.compile).compactMap { $0.precompiledHeader.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } })
+        // Every job starts as soon as the jobs writing its inputs are done (`JobGraph`): each arch links
+        // and checks when its own compiles are done, while the other arch's still run — the host's cores
+        // are shared by clang, and this work fills the gap the faster arch leaves.
+        let completion = JobCompletion()
+        let results = try await withThrowingTaskGroup(of: (Int, JobResult).self) { group in
+            for index in plan.jobs.indices {
+                group.addTask {
+                    let job = plan.jobs[index]
+                    var result = JobResult.skipped
+                    if await completion.waitFor(graph.prerequisites[index]) {
                         do {
-                            pipeline.output = .success(try await linkAndCheck(arch, plan: plan, inputs: pipeline.inputs))
+                            result = try await run(job, plan: plan, compiler: compiler, readable: readable)
                         } catch {
-                            pipeline.output = .failure(error)
+                            result = .failed(error)
                         }
                     }
-                    return (index, pipeline)
+                    await completion.finish(index, succeeded: result.succeeded)
+                    return (index, result)
                 }
             }
-            var pipelines = [ArchitecturePipeline?](repeating: nil, count: plan.architectures.count)
-            while let (index, pipeline) = try await group.next() { pipelines[index] = pipeline }
-            return pipelines.compactMap { $0 }
+            var results = [JobResult](repeating: .skipped, count: plan.jobs.count)
+            while let (index, result) = try await group.next() { results[index] = result }
+            return results
         }
         try await beforeReportingCompiles?()
         // Compiler messages first, each distinct one once, and a compile failure before any later step's.
-        try reportCompiles(pipelines.flatMap(\.compiles), readable: readable)
+        try reportCompiles(results.compactMap(\.compileOutcome), readable: readable)
+        for result in results { if case .failed(let error) = result { throw error } }
         if let precompiledHeaders {
             for pch in plan.precompiledHeadersToBuild { await precompiledHeaders.want(pch) }
         }
-        return try pipelines.compactMap { try $0.output?.get() }
+        return plan.architectures.compactMap { arch in output(arch, plan: plan, results: results) }
     }
 
-    /// One arch's compiles, then (when they all succeeded) its linked and checked object.
-    struct ArchitecturePipeline {
-        var compiles: [CompileOutcome]
-        var output: Result<ArchitectureOutput?, Error>?
-        /// Every file the compiles read, once each.
-        var inputs: [String] { Array(Set(compiles.flatMap(\.dependencies))).sorted() }
+    /// What one job produced; failures are kept, to be reported in the plan's order once all are done.
+    enum JobResult {
+        case compiled(CompileOutcome)
+        case done
+        case checked(BPFObjectSummary)
+        case verified(VerifierReport?)
+        case generatedBTF(BTFGenSummary, read: [String])
+        case failed(Error)
+        /// Not run: a job it waits for failed or did not run.
+        case skipped
+
+        var succeeded: Bool {
+            switch self {
+            case .compiled(let outcome): outcome.result.succeeded && outcome.readOutside == nil
+            case .failed, .skipped: false
+            default: true
+            }
+        }
+
+        var compileOutcome: CompileOutcome? {
+            if case .compiled(let outcome) = self { return outcome }
+            return nil
+        }
+    }
+
+    /// Runs one job of the plan.
+    func run(_ job: Job, plan: BuildPlan, compiler: ClangCompiler?, readable: ReadableFolders) async throws -> JobResult {
+        switch job.kind {
+        case .generateVmlinux:
+            try await timed(job) { try generateVmlinux(job) }
+            return .done
+        case .compile:
+            return .compiled(try await compile(job, toolchain: try toolchain(for: job, compiler: compiler), readable: readable))
+        case .precompileHeader:
+            return .done  // built beside the build (`PrecompiledHeaderBuilds`), never as a planned job
+        case .link:
+            guard let object = job.outputs.first else { throw ExecutionError.step("internal: a link job without its output") }
+            try await link(job, into: object)
+            return .done
+        case .check:
+            guard let arch = job.arch, let object = job.inputs.first else { throw ExecutionError.step("internal: a check job without its object") }
+            return .checked(try await timed(job) { try check(object: object, arch: arch) })
+        case .verify:
+            guard let arch = job.arch, let object = job.inputs.first else { throw ExecutionError.step("internal: a verify job without its object") }
+            guard arch == Architecture.host else {
+                observer.note("[\(arch)] not verified: the kernel verifier only loads objects of the host's architecture")
+                return .verified(nil)
+            }
+            return .verified(try await timed(job) { try BPFVerifier.load(URL(fileURLWithPath: object)) })
+        case .btfgen:
+            guard let object = job.inputs.first else { throw ExecutionError.step("internal: a btfgen job without its object") }
+            let (summary, read) = try await timed(job) { try await generateBTF(job, object: object, work: plan.workDirectory) }
+            return .generatedBTF(summary, read: read)
+        }
+    }
+
+    /// One arch's linked and checked object, from its jobs' results; nil when the plan packages none for it.
+    func output(_ arch: Architecture, plan: BuildPlan, results: [JobResult]) -> ArchitectureOutput? {
+        guard let object = plan.programs[arch.rawValue] else { return nil }
+        var summary: BPFObjectSummary?
+        var verification: VerifierReport?
+        var btfgen: BTFGenSummary?
+        var inputs = Set<String>(), read: [String] = []
+        for (job, result) in zip(plan.jobs, results) where job.arch == arch {
+            switch result {
+            case .compiled(let outcome): inputs.formUnion(outcome.dependencies)
+            case .checked(let checked): summary = checked
+            case .verified(let report): verification = report
+            case .generatedBTF(let generated, let files): (btfgen, read) = (generated, files)
+            default: break
+            }
+        }
+        guard let summary else { return nil }
+        return ArchitectureOutput(arch: arch, object: object, summary: summary, verification: verification,
+                                  inputs: inputs.sorted() + read, btfgen: btfgen)
     }
 
     struct CompileOutcome {
@@ -108,34 +180,6 @@ public struct BuildExecutor: Sendable {
     static func installationFolder(of compiler: String) -> String {
         let real = ResolvedPath(compiler)
         return real.exists ? URL(fileURLWithPath: real.path).deletingLastPathComponent().deletingLastPathComponent().path : ""
-    }
-
-    /// Links (or takes from the cache), checks and, when asked, verifies one arch's object.
-    func linkAndCheck(_ arch: Architecture, plan: BuildPlan, inputs: [String]) async throws -> ArchitectureOutput? {
-        guard let object = plan.programs[arch.rawValue] else { return nil }
-        for job in plan.jobs.filter({ $0.arch == arch && $0.kind == .link }) {
-            try await link(job, into: object)
-        }
-        var summary: BPFObjectSummary?
-        for job in plan.jobs.filter({ $0.arch == arch && $0.kind == .check }) {
-            summary = try await timed(job) { try check(object: object, arch: arch) }
-        }
-        var verification: VerifierReport?
-        for job in plan.jobs.filter({ $0.arch == arch && $0.kind == .verify }) {
-            if arch == Architecture.host {
-                verification = try await timed(job) { try BPFVerifier.load(URL(fileURLWithPath: object)) }
-            } else {
-                observer.note("[\(arch)] not verified: the kernel verifier only loads objects of the host's architecture")
-            }
-        }
-        guard let summary else { return nil }
-        var output = ArchitectureOutput(arch: arch, object: object, summary: summary, verification: verification, inputs: inputs)
-        for job in plan.jobs.filter({ $0.arch == arch && $0.kind == .btfgen }) {
-            let (btfgen, read) = try await timed(job) { try await generateBTF(job, object: object, work: plan.workDirectory) }
-            output.btfgen = btfgen
-            output.inputs += read
-        }
-        return output
     }
 
     /// `--btfgen` for one arch: bpftool on the host, or in the builder container for a container build.
@@ -186,56 +230,46 @@ public struct BuildExecutor: Sendable {
         try GeneratedVmlinux.generate(fromBTF: URL(fileURLWithPath: btf), to: URL(fileURLWithPath: output))
     }
 
-    /// Runs compile jobs (cache hits aside), at most as many at once as there are job slots, and
-    /// returns each one's result and the files it read, in the jobs' order; failures are judged by
-    /// `reportCompiles` once every arch is done, so that each message is seen once.
-    func compileAll(_ jobs: [Job], compiler: ClangCompiler?, readable: ReadableFolders? = nil) async throws -> [CompileOutcome] {
-        let observer = self.observer, slots = self.slots, cache = self.cache
-        let outcomes = try await withThrowingTaskGroup(of: (Int, CompileOutcome).self) { group in
-            for (index, job) in jobs.enumerated() {
-                let toolchain = try toolchain(for: job, compiler: compiler)
-                let (runner, identity) = (toolchain.runner, toolchain.compilerIdentity)
-                group.addTask {
-                    let key = BuildCache.compileKey(job: job, compilerIdentity: identity)
-                    let sources = job.inputs.compactMap { job.hostPath(URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: job.workingDirectory ?? "/")).standardizedFileURL.path) }
-                    if let cache, let hit = cache.lookupCompile(key: key) {
-                        try AtomicFile.write(hit.object, to: URL(fileURLWithPath: job.outputs[0]))
-                        observer.jobCached(job)
-                        return (index, CompileOutcome(job: job, result: ProcessResult(status: 0, signaled: false, standardOutput: "", standardError: ""),
-                                                      dependencies: hit.dependencies))
-                    }
-                    let (ran, result, started) = try await slots.withSlot {
-                        observer.jobStarted(job)
-                        PhaseTrace.mark("\(job.summary): clang started")
-                        let start = ContinuousClock.now
-                        let ran = try await compile(job, runner: runner)
-                        observer.jobFinished(job, milliseconds: (ContinuousClock.now - start).milliseconds)
-                        PhaseTrace.mark("\(job.summary): clang finished")
-                        return ran
-                    }
-                    var outcome = CompileOutcome(job: ran, result: result, dependencies: sources)
-                    if result.succeeded, let depfile = ran.depfile, let text = try? String(contentsOfFile: depfile, encoding: .utf8) {
-                        // Files of the builder image have no host path; the image's identity in the key covers them.
-                        var dependencies = Depfile.dependencies(text, relativeTo: ran.workingDirectory ?? "/").compactMap(ran.hostPath)
-                        for path in ran.presenceInputs where !dependencies.contains(path) { dependencies.append(path) }
-                        outcome.dependencies = dependencies
-                        if ran.toolchain == .native, let outside = readable?.firstOutside(dependencies, relativeTo: ran.workingDirectory) {
-                            outcome.readOutside = outside
-                            return (index, outcome)
-                        }
-                        // Stored under the key of the command that made the object (without the PCH after a retry).
-                        // Beside the link, check and packaging that follow; the build waits for it before it ends.
-                        cache?.storeCompileInBackground(key: BuildCache.compileKey(job: ran, compilerIdentity: identity),
-                                                        dependencies: dependencies, objectPath: ran.outputs[0], compileStarted: started)
-                    }
-                    return (index, outcome)
-                }
-            }
-            var outcomes = [CompileOutcome?](repeating: nil, count: jobs.count)
-            while let (index, outcome) = try await group.next() { outcomes[index] = outcome }
-            return outcomes.compactMap { $0 }
+    /// A compile job: from the cache when its inputs are unchanged, else clang under a job slot; returns
+    /// the result and the files it read. Failures are judged by `reportCompiles` once every job is done,
+    /// so that each message is seen once.
+    func compile(_ job: Job, toolchain: StepToolchain, readable: ReadableFolders? = nil) async throws -> CompileOutcome {
+        let (runner, identity) = (toolchain.runner, toolchain.compilerIdentity)
+        let key = BuildCache.compileKey(job: job, compilerIdentity: identity)
+        let sources = job.inputs.compactMap { job.hostPath(URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: job.workingDirectory ?? "/")).standardizedFileURL.path) }
+        if let cache, let hit = cache.lookupCompile(key: key) {
+            try AtomicFile.write(hit.object, to: URL(fileURLWithPath: job.outputs[0]))
+            observer.jobCached(job)
+            return CompileOutcome(job: job, result: ProcessResult(status: 0, signaled: false, standardOutput: "", standardError: ""),
+                                  dependencies: hit.dependencies)
         }
-        return outcomes
+        let observer = self.observer
+        let (ran, result, started) = try await slots.withSlot {
+            try Task.checkCancellation()
+            observer.jobStarted(job)
+            PhaseTrace.mark("\(job.summary): clang started")
+            let start = ContinuousClock.now
+            let ran = try await compile(job, runner: runner)
+            observer.jobFinished(job, milliseconds: (ContinuousClock.now - start).milliseconds)
+            PhaseTrace.mark("\(job.summary): clang finished")
+            return ran
+        }
+        var outcome = CompileOutcome(job: ran, result: result, dependencies: sources)
+        if result.succeeded, let depfile = ran.depfile, let text = try? String(contentsOfFile: depfile, encoding: .utf8) {
+            // Files of the builder image have no host path; the image's identity in the key covers them.
+            var dependencies = Depfile.dependencies(text, relativeTo: ran.workingDirectory ?? "/").compactMap(ran.hostPath)
+            for path in ran.presenceInputs where !dependencies.contains(path) { dependencies.append(path) }
+            outcome.dependencies = dependencies
+            if ran.toolchain == .native, let outside = readable?.firstOutside(dependencies, relativeTo: ran.workingDirectory) {
+                outcome.readOutside = outside
+                return outcome
+            }
+            // Stored under the key of the command that made the object (without the PCH after a retry).
+            // Beside the link, check and packaging that follow; the build waits for it before it ends.
+            cache?.storeCompileInBackground(key: BuildCache.compileKey(job: ran, compilerIdentity: identity),
+                                            dependencies: dependencies, objectPath: ran.outputs[0], compileStarted: started)
+        }
+        return outcome
     }
 
     /// Runs one compile; returns the job that made the result (the PCH-less one after a retry), the

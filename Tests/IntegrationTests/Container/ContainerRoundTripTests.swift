@@ -173,6 +173,7 @@ struct EngineSocketFailureTests {
             return
         }
         #expect(reported == path)
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Refused at once, not after the client's 10 s connect timeout (a loaded machine takes seconds, not 10).
+        #expect(ContinuousClock.now - started < .seconds(9))
     }
 }
