@@ -167,14 +167,14 @@ struct KernelDigests: Sendable {
     /// the same clock tick (git's "racy" case).
     static func digest(of path: String, known: Entry?) throws -> (String, Entry?) {
         guard let fingerprint = FileFingerprint(path: path), fingerprint.isRegularFile else {
-            throw BTFGenError.archiveUnreadable(path, "not a regular file")
+            throw BTFGenError.kernelUnreadable(path, "not a regular file any more")
         }
         if let known, known.fingerprint == fingerprint.description { return (known.digest, known) }
         let digest: String
         do {
             digest = try ContentDigest.hex(fileAt: path)
         } catch {
-            throw BTFGenError.archiveUnreadable(path, "\(error)")
+            throw BTFGenError.kernelUnreadable(path, (error as? UnreadableFile)?.reason ?? "\(error)")
         }
         let racy = fingerprint.modifiedNanoseconds >= BuildRecord.now() - 10_000_000
         guard !racy, FileFingerprint(path: path)?.description == fingerprint.description else { return (digest, nil) }

@@ -24,7 +24,7 @@ public struct DeterministicTarball {
 
         public var description: String {
             switch self {
-            case .nameTooLong(let name): return "the archive path \(name) is longer than tar's ustar format holds (255 bytes)"
+            case .nameTooLong(let name): return "the archive path \(name) is longer than tar's ustar format holds (255 bytes); shorten its folder or file names"
             case .invalidName(let name): return "\(name) is not a relative path inside the archive"
             case .compression(let code): return "gzip compression failed (zlib error \(code))"
             }

@@ -79,3 +79,29 @@ import Testing
         #expect(plan.jobs.firstIndex { $0.kind == .btfgen }! > plan.jobs.firstIndex { $0.kind == .check }!)
     }
 }
+
+/// The archive's file digests remembered between builds.
+@Suite struct KernelDigestsTests {
+    @Test func aKernelThatIsNoLongerAFileSaysWhatToDo() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gadgetc-kd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let fifo = folder.appendingPathComponent("5.4.btf.tar.xz").path
+        #expect(mkfifo(fifo, 0o644) == 0)
+        #expect(throws: BTFGenError.kernelUnreadable(fifo, "not a regular file any more")) { try KernelDigests.digest(of: fifo, known: nil) }
+        #expect(BTFGenError.kernelUnreadable(fifo, "x").description.contains("remove it from the archive"))
+    }
+
+    @Test func aRememberedDigestIsUsedOnlyWhileTheFingerprintHolds() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gadgetc-kd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("k.btf.tar.xz")
+        try Data("first".utf8).write(to: file)
+        let fingerprint = try #require(FileFingerprint(path: file.path)).description
+        let remembered = KernelDigests.Entry(fingerprint: fingerprint, digest: "remembered")
+        #expect(try KernelDigests.digest(of: file.path, known: remembered).0 == "remembered")
+        let stale = KernelDigests.Entry(fingerprint: "0-0-0-0", digest: "remembered")
+        #expect(try KernelDigests.digest(of: file.path, known: stale).0 == ContentDigest.hex(Data("first".utf8)))
+    }
+}

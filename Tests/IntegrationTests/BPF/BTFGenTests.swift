@@ -50,11 +50,12 @@ struct BTFGenTests {
     }
 
     /// `gadgetc build --json` of `gadget` with btfgen, in a private cache.
-    func build(_ gadget: URL, archive: URL, cache: URL, layout: URL, extra: [String] = []) async throws -> Build {
+    func build(_ gadget: URL, archive: URL, cache: URL, layout: URL, extra: [String] = [],
+               environment: [String: String] = [:]) async throws -> Build {
         let result = try await Fixtures.run(
             [Fixtures.gadgetc, "build", gadget.path, "-I", Fixtures.bundledHeaders, "--btfgen", "--btfhub-archive", archive.path,
              "--oci-layout", layout.path, "--json"] + extra,
-            environment: ["SOURCE_DATE_EPOCH": "0", "GADGETC_CACHE_DIR": cache.path])
+            environment: ["SOURCE_DATE_EPOCH": "0", "GADGETC_CACHE_DIR": cache.path].merging(environment) { $1 })
         let outcome = result.succeeded ? try JSONDecoder().decode(BuildOutcome.self, from: Data(result.standardOutput.utf8)) : nil
         return Build(result: result, outcome: outcome)
     }
@@ -221,5 +222,38 @@ struct BTFGenTests {
             #expect(errors.count == 1 && errors[0].contains(message), "\(built.result.standardError)")
             #expect(!FileManager.default.fileExists(atPath: layout.appendingPathComponent("index.json").path), "no image for \(archive.lastPathComponent)")
         }
+    }
+
+    /// No bpftool, the flags without each other, an archive's subfolder given as its root: each says
+    /// what to do, and only the last one builds.
+    @Test func missingBpftoolFlagsAndASubfolderSayWhatToDo() async throws {
+        let root = try Fixtures.temporaryDirectory("btfgen-usage")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let gadget = root.appendingPathComponent("trace_signal")
+        try FileManager.default.copyItem(at: Fixtures.samples.appendingPathComponent("trace_signal"), to: gadget)
+        let archive = try await BTFHubFixture(at: root.appendingPathComponent("btfhub-archive"), kernels: 1, arches: ["x86_64"])
+        let cache = root.appendingPathComponent("cache")
+
+        let noTool = try await build(gadget, archive: archive.root, cache: cache, layout: root.appendingPathComponent("layout-1"),
+                                     extra: ["--arch", "amd64"], environment: ["GADGETC_BPFTOOL": "/nonexistent/bpftool"])
+        #expect(!noTool.result.succeeded)
+        #expect(noTool.result.standardError.contains("--btfgen needs bpftool (GADGETC_BPFTOOL=/nonexistent/bpftool is not an executable file): apt-get install bpftool"),
+                "\(noTool.result.standardError)")
+        #expect(!noTool.result.standardError.contains("compile program.bpf.c"), "refused before any compile")
+
+        for (arguments, message) in [(["--btfgen"], "--btfgen needs --btfhub-archive DIR"),
+                                     (["--btfhub-archive", archive.root.path], "--btfhub-archive is only read with --btfgen")] {
+            let result = try await Fixtures.run([Fixtures.gadgetc, "build", gadget.path, "--oci-layout", root.appendingPathComponent("layout-2").path] + arguments)
+            #expect(result.status == 64 && result.standardError.contains(message), "\(result.standardError)")
+        }
+
+        // Progress and warnings are terminal lines (silent under --json, like every note).
+        let subfolder = try await Fixtures.run(
+            [Fixtures.gadgetc, "build", gadget.path, "-I", Fixtures.bundledHeaders, "--arch", "amd64", "--btfgen",
+             "--btfhub-archive", archive.root.appendingPathComponent("ubuntu").path, "--oci-layout", root.appendingPathComponent("layout-3").path],
+            environment: ["GADGETC_CACHE_DIR": cache.path])
+        #expect(subfolder.succeeded, "\(subfolder.standardError)")
+        #expect(subfolder.standardError.contains("warning: [amd64] 1 of 1 BTF files are not at <distro>/<version>/x86_64/<kernel>.btf"),
+                "\(subfolder.standardError)")
     }
 }
