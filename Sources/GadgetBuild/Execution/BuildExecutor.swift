@@ -29,6 +29,8 @@ public struct BuildExecutor: Sendable {
     var layerTime: Int64 = 0
     /// The environment that names bpftool (GADGETC_BPFTOOL, PATH).
     var environment: [String: String] = [:]
+    /// bpftool as each toolchain of this build identified it: asked once, not once per arch.
+    let bpftools = BPFToolIdentities()
     /// Runs once the compiles are over, before their messages are shown: a compiler taken by its name
     /// is confirmed there, so that a wrong one's errors are not shown before the build plans again.
     var beforeReportingCompiles: (@Sendable () async throws -> Void)?
@@ -190,8 +192,11 @@ public struct BuildExecutor: Sendable {
         let toolchain = try self.toolchain(for: job, compiler: nil)
         // The builder image's bpftool is on its PATH; the host's is found as `doctor` finds it.
         let path = toolchain.kind == .container ? "bpftool" : try BPFTool.required(environment: environment)
-        guard let tool = await BPFTool.identify(path, runner: toolchain.runner) else {
-            throw BTFGenError.noBPFTool(toolchain.kind == .container ? "the builder image has no bpftool on its PATH" : "\(path) did not answer `bpftool version`")
+        let tool = try await bpftools.identity(path, on: toolchain) {
+            guard let tool = await BPFTool.identify(path, runner: toolchain.runner) else {
+                throw BTFGenError.noBPFTool(toolchain.kind == .container ? "the builder image has no bpftool on its PATH" : "\(path) did not answer `bpftool version`")
+            }
+            return tool
         }
         let minimiser = BTFGeneration.Minimiser(tool: tool, toolchain: toolchain)
         let generation = BTFGeneration(archive: BTFHubArchive(root: job.inputs[1]), arch: arch, object: object, minimiser: minimiser,

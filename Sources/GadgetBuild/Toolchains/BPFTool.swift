@@ -43,3 +43,16 @@ public struct BPFTool: Codable, Equatable, Sendable {
         [path, "gen", "min_core_btf", kernelBTF, output, object]
     }
 }
+
+/// The bpftool identities one build found, per toolchain: both arches' btfgen ask, one `bpftool version` answers.
+actor BPFToolIdentities {
+    private var known: [String: Task<BPFTool, Error>] = [:]
+
+    func identity(_ path: String, on toolchain: StepToolchain, identify: @escaping @Sendable () async throws -> BPFTool) async throws -> BPFTool {
+        let key = "\(toolchain.kind.rawValue)\u{0}\(path)"
+        if let task = known[key] { return try await task.value }
+        let task = Task { try await identify() }
+        known[key] = task
+        return try await task.value
+    }
+}
