@@ -165,15 +165,15 @@ struct EngineSocketFailureTests {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         try #require(bound == 0)
-        let started = ContinuousClock.now
         let client = EngineClient(socket: EngineSocket(path: path, source: .option))
         let error = await #expect(throws: EngineError.self) { _ = try await client.version() }
-        guard case .unreachable(let reported, _) = error else {
+        guard case .unreachable(let reported, let reason) = error else {
             Issue.record("expected .unreachable, got \(String(describing: error))")
             return
         }
         #expect(reported == path)
-        // Refused at once, not after the client's 10 s connect timeout (a loaded machine takes seconds, not 10).
-        #expect(ContinuousClock.now - started < .seconds(9))
+        // Refused by the kernel (ECONNREFUSED), not given up on after the client's connect timeout:
+        // the reason says which, so the test needs no clock (a loaded machine can take 10 s either way).
+        #expect(reason.contains("refused") || reason.contains("ECONNREFUSED") || reason.contains("errno: 111"), "\(reason)")
     }
 }
