@@ -139,10 +139,17 @@ enum PlanText {
             let arches = plan.toolchains.filter { $0.toolchain == .container }.map(\.arch.rawValue).joined(separator: ", ")
             lines.append("# " + Terminal.escape("\(arches) in the builder container: \(container.image) (pull: \(container.pullPolicy.rawValue)); run as: docker exec CONTAINER …"))
         }
+        if let wasm = plan.wasm {
+            let how = wasm.compiler.map { "native: \($0.version) at \($0.path)" } ?? "in the builder container"
+            lines.append("# " + Terminal.escape("wasm module (\(wasm.language.rawValue)) \(how) (\(wasm.reasons.joined(separator: "; ")))"))
+        }
         for job in plan.jobs {
             lines.append(job.argv.isEmpty
                 ? "# " + Terminal.escape("\(job.summary) (\(job.kind == .btfgen ? "per kernel: tar -xJf KERNEL.btf.tar.xz; bpftool gen min_core_btf KERNEL.btf MINIMAL.btf \(job.inputs[0])" : "in-process"))\(job.outputs.isEmpty ? "" : " -> " + job.outputs.joined(separator: " "))")
                 : "(cd \(Terminal.quote(job.workingDirectory ?? ".")) && \(Self.assignments(job.environment))\(command(job.argv)))")
+            if let build = job.wasm, build.language == .rust, let target = build.targetDirectory {
+                lines.append("#   " + Terminal.escape("then: copy \(target)/\(build.target ?? "")/release/<crate name>.wasm to \(build.module)"))
+            }
             if let map = job.pathMap, !map.isEmpty {
                 lines.append("#   " + Terminal.escape("BTF line info paths: " + map.map { "\($0.from) -> \($0.to)" }.joined(separator: ", ")))
             }

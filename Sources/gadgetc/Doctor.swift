@@ -17,9 +17,13 @@ struct Doctor: AsyncParsableCommand {
     func run() async throws {
         toolchain.warnAboutIncludeDirectories()
         let host = LiveHost()
-        let report = await HostProbe(host: host, cache: CacheLocation(environment: host.environment),
+        var report = await HostProbe(host: host, cache: CacheLocation(environment: host.environment),
                                      userIncludeDirectories: toolchain.usableIncludeDirectories, engineOption: container.containerHost,
                                      builderImage: container.builderImage).run()
+        let locator = WasmToolchainLocator(host: host)
+        var wasm: [WasmToolchainFinding] = []
+        for language in WasmCompiler.Language.allCases { wasm.append(await locator.find(language)) }
+        report.wasm = wasm
         if output.json {
             print(try JSONOutput.encode(report))
         } else {
@@ -63,6 +67,21 @@ enum DoctorText {
         for decision in report.decisions {
             lines.append("  \(decision.arch): \(decision.toolchain)")
             lines += decision.reasons.map { "    - \($0)" }
+        }
+        if let wasm = report.wasm {
+            let engine = report.capability("container engine")?.found ?? false
+            lines.append("")
+            lines.append("wasm modules (build.yaml `wasm: go/…` or `wasm: rust/src/…`):")
+            for finding in wasm {
+                let name = finding.language == .go ? "Go" : "Rust"
+                if let compiler = finding.compiler {
+                    let target = compiler.target.map { ", target \($0)" } ?? ""
+                    lines.append("  found    \(name): \(compiler.version)\(target)  \(compiler.path)  (auto builds natively)")
+                } else {
+                    lines.append("  missing  \(name): \(finding.missing)")
+                    lines.append("           auto would build \(name) modules \(engine ? "in the builder image (its \(finding.language == .go ? "go" : "cargo"), no network: modules come from the host's module cache)" : "nowhere: no container engine either")")
+                }
+            }
         }
         return lines.joined(separator: "\n")
     }

@@ -105,9 +105,31 @@ import Testing
         }
     }
 
-    @Test func wasmSourcesNeedAToolchain() throws {
-        let root = try makeFolder(["program.bpf.c": "", "build.yaml": "wasm: go/program.go\n", "go/program.go": ""])
-        #expect(throws: MetadataError.unsupportedWasmSource(path: "go/program.go")) { try GadgetFolder(folder: root.path) }
+    @Test func wasmSourcesAreKnownByTheirExtension() throws {
+        let go = try makeFolder(["program.bpf.c": "", "build.yaml": "wasm: go/program.go\n", "go/program.go": ""])
+        let goSource = try GadgetFolder(folder: go.path).wasm
+        #expect(goSource?.source.path == go.appendingPathComponent("go/program.go").path)
+        guard case .go = goSource else { Issue.record("not Go: \(String(describing: goSource))"); return }
+        let rust = try makeFolder(["program.bpf.c": "", "build.yaml": "wasm: rust/src/lib.rs\n", "rust/src/lib.rs": "", "rust/Cargo.toml": ""])
+        guard case .rust(let source, let manifest) = try GadgetFolder(folder: rust.path).wasm else { Issue.record("not Rust"); return }
+        #expect(source.path == rust.appendingPathComponent("rust/src/lib.rs").path)
+        #expect(manifest.path == rust.appendingPathComponent("rust/Cargo.toml").path)
+        let other = try makeFolder(["program.bpf.c": "", "build.yaml": "wasm: main.zig\n", "main.zig": ""])
+        #expect(throws: MetadataError.unsupportedWasmSource(path: "main.zig")) { try GadgetFolder(folder: other.path) }
+    }
+
+    @Test func aRustSourceNeedsTheCratesManifest() throws {
+        let root = try makeFolder(["program.bpf.c": "", "build.yaml": "wasm: rust/src/lib.rs\n", "rust/src/lib.rs": ""])
+        #expect(throws: MetadataError.cargoManifestMissing(source: "rust/src/lib.rs", manifest: "rust/Cargo.toml")) {
+            try GadgetFolder(folder: root.path)
+        }
+        let top = try makeFolder(["program.bpf.c": "", "build.yaml": "wasm: lib.rs\n", "lib.rs": ""])
+        #expect(throws: MetadataError.cargoManifestMissing(source: "lib.rs", manifest: "../Cargo.toml")) { try GadgetFolder(folder: top.path) }
+    }
+
+    @Test func aMissingGoSourceIsNamed() throws {
+        let root = try makeFolder(["program.bpf.c": "", "build.yaml": "wasm: go/program.go\n"])
+        #expect(throws: MetadataError.fileMissing(file: "build.yaml", key: "wasm", path: "go/program.go")) { try GadgetFolder(folder: root.path) }
     }
 
     @Test func knowsWhetherTheGadgetNeedsVmlinux() {

@@ -61,12 +61,30 @@ public struct BuildDriver: Sendable {
             ?? URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(AbandonedWorkFolders.newName())
         if workDirectory == nil, request.outputDirectory == nil { AbandonedWorkFolders.removeInBackground() }
         let usePCH = request.useCache && host.environment["GADGETC_PCH"] != "off"
+        let wasmHost = await wasmHostContext(request, gadget: gadget)
         let plan = try BuildPlanner(probe: report, cache: usePCH ? cache : nil,
                                     precompiledHeaderExists: { FileSeal.isSealed($0) },
-                                    clangEnvironment: ClangEnvironment.additions(to: host.environment)).plan(request, gadget: gadget, workDirectory: work,
+                                    clangEnvironment: ClangEnvironment.additions(to: host.environment), wasmHost: wasmHost).plan(request, gadget: gadget, workDirectory: work,
                                                         keepsWorkDirectory: request.outputDirectory != nil)
         PhaseTrace.mark("\(gadget.name): planned")
         return (plan, gadget, report)
+    }
+
+    /// What the planner needs for a gadget's wasm step: the host toolchain (asked only when the gadget
+    /// has a Go or Rust source and may build natively), the toolchains' cache folder, the host's module caches.
+    func wasmHostContext(_ request: BuildRequest, gadget: GadgetFolder) async -> WasmHostContext {
+        guard let source = gadget.wasm, source.needsBuild else { return WasmHostContext() }
+        let language: WasmCompiler.Language
+        if case .go = source { language = .go } else { language = .rust }
+        let locator = WasmToolchainLocator(host: host)
+        var finding: WasmToolchainFinding?
+        if request.toolchain != .container {
+            if let probes { finding = await probes.wasmToolchains.finding(language, locator: locator) } else { finding = await locator.find(language) }
+        }
+        let folders = WasmHostContext.hostFolders(environment: host.environment, fileExists: host.fileExists)
+        return WasmHostContext(finding: finding, toolCaches: request.useCache ? cache.folder("wasm").path : nil,
+                               igSourcePath: host.environment["IG_SOURCE_PATH"].flatMap { $0.isEmpty ? nil : $0 },
+                               goModuleCache: folders.go, cargoRegistry: folders.cargo)
     }
 
     public func build(_ request: BuildRequest) async throws -> BuildOutcome {
@@ -155,17 +173,21 @@ public struct BuildDriver: Sendable {
         if let identification, let compiler = plan.compiler {
             executor.beforeReportingCompiles = { [self] in try await confirmCompiler(compiler, identification) }
         }
-        let outputs: [ArchitectureOutput]
+        let executed: ExecutionResult
         do {
             if let settings = plan.container {
-                outputs = try await ContainerBuild(settings: settings, observer: observer, environment: host.environment)
+                executed = try await ContainerBuild(settings: settings, observer: observer, environment: host.environment)
                     .run(plan, gadget: gadget, compat: plan.containerCompatDirectory, executor: executor)
             } else {
-                outputs = try await executor.execute(plan)
+                executed = try await executor.execute(plan)
             }
         } catch {
             try await confirmCompiler(plan.compiler, identification)
             throw error
+        }
+        let outputs = executed.architectures
+        if let wasm = executed.wasm {
+            observer.note("\(gadget.name): wasm module \(wasm.bytes) bytes, exports \(wasm.exports.joined(separator: ", "))")
         }
         if let identified = try await confirmCompiler(plan.compiler, identification) {
             Self.adopt(identified, plan: &plan, report: &report, request: request, gadget: gadget)
@@ -212,7 +234,7 @@ public struct BuildDriver: Sendable {
 
         let content = GadgetImageContent(
             programs: Dictionary(uniqueKeysWithValues: outputs.map { ($0.arch.rawValue, URL(fileURLWithPath: $0.object)) }),
-            wasm: gadget.wasmModule, metadata: metadata?.bytes,
+            wasm: executed.wasm.map { URL(fileURLWithPath: $0.module) } ?? gadget.wasmModule, metadata: metadata?.bytes,
             btfgen: Dictionary(uniqueKeysWithValues: outputs.compactMap { output in output.btfgen.map { (output.arch.rawValue, URL(fileURLWithPath: $0.layer)) } }),
             annotations: try metadata.map { try GadgetImageContent.annotations(fromMetadata: $0.bytes, builderVersion: request.builderVersion) } ?? [:],
             created: created)
@@ -234,10 +256,14 @@ public struct BuildDriver: Sendable {
                     programs: output.summary.programs, maps: output.summary.maps.filter { !$0.isInternal },
                     verification: output.verification, btfgen: output.btfgen)
             },
-            inputs: Array(Set(outputs.flatMap(\.inputs) + [gadget.buildFile, metadataFile, gadget.wasmModule].compactMap { $0?.path })).sorted(),
+            // A host wasm toolchain's binaries count as read: a new Go or cargo is not a no-op.
+            inputs: Array(Set(outputs.flatMap(\.inputs) + (executed.wasm?.inputs ?? [])
+                              + [plan.wasm?.compiler?.path, plan.wasm?.compiler?.rustc].compactMap { $0.map(host.realPath) }
+                                  + [gadget.buildFile, metadataFile, gadget.wasmModule].compactMap { $0?.path })).sorted(),
             elapsedMilliseconds: (ContinuousClock.now - start).milliseconds,
             peakMemoryKiB: Self.peakMemoryKiB())
         outcome.reproducibility = ProbeReport.reproducibility(of: plan.compiler)
+        outcome.wasm = executed.wasm
         return (outcome, report)
     }
 

@@ -14,6 +14,12 @@ public struct ArchitectureOutput: Codable, Sendable {
     public var btfgen: BTFGenSummary?
 }
 
+/// What running a plan produced: each arch's object, and the wasm module when the gadget builds one.
+public struct ExecutionResult: Sendable {
+    public var architectures: [ArchitectureOutput]
+    public var wasm: WasmOutput?
+}
+
 /// Runs a plan: clang per compile job (in parallel, bounded) on the host or in the builder container,
 /// then libbpf in-process on the host to link, check and optionally verify each arch.
 public struct BuildExecutor: Sendable {
@@ -46,7 +52,7 @@ public struct BuildExecutor: Sendable {
         self.precompiledHeaders = precompiledHeaders
     }
 
-    public func execute(_ plan: BuildPlan) async throws -> [ArchitectureOutput] {
+    public func execute(_ plan: BuildPlan) async throws -> ExecutionResult {
         for arch in plan.architectures {
             do {
                 try FileManager.default.createDirectory(atPath: "\(plan.workDirectory)/\(arch)", withIntermediateDirectories: true)
@@ -89,7 +95,11 @@ public struct BuildExecutor: Sendable {
         if let precompiledHeaders {
             for pch in plan.precompiledHeadersToBuild { await precompiledHeaders.want(pch) }
         }
-        return plan.architectures.compactMap { arch in output(arch, plan: plan, results: results) }
+        let wasm = results.lazy.compactMap { result -> WasmOutput? in
+            if case .builtWasm(let output) = result { return output }
+            return nil
+        }.first
+        return ExecutionResult(architectures: plan.architectures.compactMap { arch in output(arch, plan: plan, results: results) }, wasm: wasm)
     }
 
     /// What one job produced; failures are kept, to be reported in the plan's order once all are done.
@@ -99,6 +109,7 @@ public struct BuildExecutor: Sendable {
         case checked(BPFObjectSummary)
         case verified(VerifierReport?)
         case generatedBTF(BTFGenSummary, read: [String])
+        case builtWasm(WasmOutput)
         case failed(Error)
         /// Not run: a job it waits for failed or did not run.
         case skipped
@@ -145,6 +156,10 @@ public struct BuildExecutor: Sendable {
             guard let object = job.inputs.first else { throw ExecutionError.step("internal: a btfgen job without its object") }
             let (summary, read) = try await timed(job) { try await generateBTF(job, object: object, work: plan.workDirectory) }
             return .generatedBTF(summary, read: read)
+        case .wasm:
+            let toolchain = try toolchain(for: job, compiler: nil)
+            let identity = toolchain.kind == .container ? toolchain.compilerIdentity : plan.wasm?.compiler?.identity ?? ""
+            return .builtWasm(try await buildWasm(job, toolchain: toolchain, wasmIdentity: identity))
         }
     }
 

@@ -27,6 +27,8 @@ public struct BuildOutcome: Codable, Sendable {
     /// For a native build: whether its bytes are those ig's builder image makes (`ProbeReport.reproducibility(of:)`).
     public var reproducibility: String?
     public var architectures: [ArchitectureResult]
+    /// The wasm module built from the gadget's Go or Rust source (a prebuilt one is only packaged).
+    public var wasm: WasmOutput?
     /// Every file the build read: sources, headers (from clang's depfiles), build.yaml and gadget.yaml.
     public var inputs: [String]
     public var elapsedMilliseconds: Double

@@ -10,7 +10,7 @@ struct ContainerBuild {
     /// The environment that names the engine (DOCKER_HOST, CONTAINER_HOST, XDG_RUNTIME_DIR).
     let environment: [String: String]
 
-    func run(_ plan: BuildPlan, gadget: GadgetFolder, compat: String?, executor: BuildExecutor) async throws -> [ArchitectureOutput] {
+    func run(_ plan: BuildPlan, gadget: GadgetFolder, compat: String?, executor: BuildExecutor) async throws -> ExecutionResult {
         let socket = try EngineSocket.discover(option: settings.engineOption, environment: environment,
                                                fileExists: { FileManager.default.fileExists(atPath: $0) })
         let engine = EngineClient(socket: socket)
@@ -26,7 +26,17 @@ struct ContainerBuild {
         }
         var mounts = [ContainerLayout.source: gadget.root.path, ContainerLayout.output: plan.workDirectory]
         if let compat { mounts[ContainerLayout.compat] = compat }
-        let binds = mounts.sorted { $0.key < $1.key }.map { inside, host in "\(host):\(inside):\(inside == ContainerLayout.output ? "rw" : "ro")" }
+        var writable: Set<String> = [ContainerLayout.output]
+        for mount in plan.containerMounts {
+            // The wasm toolchains' caches are made here, owned by the user the container runs as.
+            if mount.writable {
+                try FileManager.default.createDirectory(atPath: mount.host, withIntermediateDirectories: true)
+                writable.insert(mount.inside)
+            }
+            mounts[mount.inside] = mount.host
+        }
+        // Sorted by the path inside: a folder is mounted before the ones below it.
+        let binds = mounts.sorted { $0.key < $1.key }.map { inside, host in "\(host):\(inside):\(writable.contains(inside) ? "rw" : "ro")" }
         // A label of this build's own: if Ctrl-C lands while the engine is still creating the container,
         // its id never reaches us, but the label still finds it.
         let label = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"

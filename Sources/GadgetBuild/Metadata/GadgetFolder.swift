@@ -13,8 +13,13 @@ public struct GadgetFolder: Equatable, Sendable {
     public var ebpfSources: [String]
     /// gadget.yaml, or nil when the folder has none (the image then gets the OCI empty config).
     public var metadata: URL?
+    /// The wasm module build.yaml names (`wasm`), prebuilt or to build from Go or Rust.
+    public var wasm: WasmSource?
     /// A prebuilt wasm module to package, if build.yaml names one.
-    public var wasmModule: URL?
+    public var wasmModule: URL? {
+        if case .module(let url) = wasm { return url }
+        return nil
+    }
     /// Sources whose first include is vmlinux.h: they can use the precompiled vmlinux.h.
     public var sourcesStartingWithVmlinux: Set<String> = []
     /// Whether a source or a header of the folder names vmlinux.h: such a gadget cannot build for an
@@ -25,13 +30,13 @@ public struct GadgetFolder: Equatable, Sendable {
     public var name: String { root.lastPathComponent }
 
     init(root: URL, buildFile: URL? = nil, configuration: BuildFile = BuildFile(), ebpfSources: [String],
-         metadata: URL? = nil, wasmModule: URL? = nil) {
+         metadata: URL? = nil, wasm: WasmSource? = nil) {
         self.root = root
         self.buildFile = buildFile
         self.configuration = configuration
         self.ebpfSources = ebpfSources
         self.metadata = metadata
-        self.wasmModule = wasmModule
+        self.wasm = wasm
     }
 
     /// Reads `folder`, with `buildFilePath` (`-f`) overriding `<folder>/build.yaml`. Every file taken from
@@ -92,13 +97,27 @@ public struct GadgetFolder: Equatable, Sendable {
 
         if let wasm = configuration.wasm {
             let url = try Self.inside(root, wasm, key: "wasm", origin: origin)
-            guard try Self.checked(url, in: resolvedRoot, root: root, key: "wasm", origin: origin, remedy: "name a .wasm module file") != nil else {
+            guard let kind = WasmSource.kind(ofPath: wasm) else { throw MetadataError.unsupportedWasmSource(path: wasm) }
+            let remedy = kind == "wasm" ? "name a .wasm module file" : "name the module's \(kind == "go" ? "Go" : "Rust") source file"
+            guard try Self.checked(url, in: resolvedRoot, root: root, key: "wasm", origin: origin, remedy: remedy) != nil else {
                 throw MetadataError.fileMissing(file: origin, key: "wasm", path: wasm)
             }
-            guard url.pathExtension == "wasm" else { throw MetadataError.unsupportedWasmSource(path: wasm) }
-            wasmModule = url
+            switch kind {
+            case "wasm": self.wasm = .module(url)
+            case "go": self.wasm = .go(source: url)
+            default:
+                // ig builds the crate whose manifest is the folder above the source's (`rust/src/lib.rs` → `rust/Cargo.toml`).
+                let manifest = url.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Cargo.toml")
+                let relative = String(manifest.path.dropFirst(root.path.count + 1))
+                guard manifest.path.hasPrefix(root.path + "/"),
+                      try Self.checked(manifest, in: resolvedRoot, root: root, key: "wasm", origin: origin,
+                                       remedy: "make it the crate's Cargo.toml") != nil else {
+                    throw MetadataError.cargoManifestMissing(source: wasm, manifest: manifest.path.hasPrefix(root.path + "/") ? relative : "../Cargo.toml")
+                }
+                self.wasm = .rust(source: url, manifest: manifest)
+            }
         } else {
-            wasmModule = nil
+            self.wasm = nil
         }
 
         if !hasSource {
@@ -106,7 +125,7 @@ public struct GadgetFolder: Equatable, Sendable {
             if buildFile != nil, configuration.ebpfSource != BuildFile.defaultEBPFSource {
                 throw MetadataError.fileMissing(file: origin, key: "ebpfsource", path: configuration.ebpfSource)
             }
-            guard hasMetadata, wasmModule != nil else { throw MetadataError.notAGadget(folder) }
+            guard hasMetadata, wasm != nil else { throw MetadataError.notAGadget(folder) }
             ebpfSources = []
             return
         }

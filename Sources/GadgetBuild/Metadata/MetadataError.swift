@@ -13,6 +13,8 @@ public enum MetadataError: Error, Equatable, CustomStringConvertible {
     case pathEscapesGadget(file: String, key: String, path: String)
     case fileMissing(file: String, key: String, path: String)
     case unsupportedWasmSource(path: String)
+    /// A Rust wasm source whose crate has no Cargo.toml in the folder above the source's.
+    case cargoManifestMissing(source: String, manifest: String)
     case unreadable(path: String, reason: String)
     case validation(file: String, problems: [String])
     case notAFolder(path: String, kind: String)
@@ -45,7 +47,9 @@ public enum MetadataError: Error, Equatable, CustomStringConvertible {
         case .fileMissing(let file, let key, let path):
             return "\(file): '\(key)' names '\(path)', which does not exist in the gadget folder"
         case .unsupportedWasmSource(let path):
-            return "wasm source '\(path)' needs a Go or Rust wasm toolchain, which gadgetc cannot run yet: build it to a .wasm module and name that in build.yaml's 'wasm' key"
+            return "build.yaml: 'wasm: \(path)' is neither a .wasm module nor a .go or .rs source: name one of those (as ig does)"
+        case .cargoManifestMissing(let source, let manifest):
+            return "build.yaml: 'wasm: \(source)' is Rust, built from the crate's Cargo.toml in the folder above it, but there is no \(manifest): put the source in the crate's src/ folder (e.g. rust/src/lib.rs with rust/Cargo.toml)"
         case .unreadable(let path, let reason):
             return "cannot read \(path): \(reason)"
         case .notAFolder(let path, let kind):

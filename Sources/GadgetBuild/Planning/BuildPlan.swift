@@ -27,6 +27,11 @@ public struct BuildPlan: Codable, Sendable {
     public var warnings: [String] = []
     /// The folders native compiles may read (`ReadableFolders`): the gadget folder and the include folders.
     public var readableFolders: [String] = []
+    /// The wasm step's toolchain and the module it writes (host path), for a gadget with a Go or Rust source.
+    public var wasm: WasmDecision?
+    public var wasmModule: String?
+    /// Folders the builder container gets besides /work and /out (the wasm toolchains' caches).
+    public var containerMounts: [ContainerMount] = []
 
     public func jobs(_ kind: Job.Kind) -> [Job] { jobs.filter { $0.kind == kind } }
 }
@@ -40,13 +45,16 @@ public struct BuildPlanner: Sendable {
     let precompiledHeaderExists: @Sendable (String) -> Bool
     /// Added to the environment of the host's clang (`ClangEnvironment.additions`).
     let clangEnvironment: [String: String]
+    /// The host's side of a wasm build (`WasmHostContext`).
+    let wasmHost: WasmHostContext
 
     public init(probe: ProbeReport, cache: CacheLocation? = nil, precompiledHeaderExists: @escaping @Sendable (String) -> Bool = { _ in false },
-                clangEnvironment: [String: String] = [:]) {
+                clangEnvironment: [String: String] = [:], wasmHost: WasmHostContext = WasmHostContext()) {
         self.probe = probe
         self.cache = cache
         self.precompiledHeaderExists = precompiledHeaderExists
         self.clangEnvironment = clangEnvironment
+        self.wasmHost = wasmHost
     }
 
     public func plan(_ request: BuildRequest, gadget: GadgetFolder, workDirectory: URL, keepsWorkDirectory: Bool) throws -> BuildPlan {
@@ -55,6 +63,8 @@ public struct BuildPlanner: Sendable {
         var programs: [String: String] = [:]
         var precompiledHeadersToBuild: [PrecompiledHeader] = []
         let work = workDirectory.path
+        // First in the plan: it waits for no compile and takes a job slot beside them.
+        let wasm = try planWasm(request, gadget: gadget, work: work, into: &jobs)
         for decision in toolchains {
             let arch = decision.arch
             let objects: [String]
@@ -83,11 +93,12 @@ public struct BuildPlanner: Sendable {
         return BuildPlan(
             gadgetFolder: gadget.root.path, architectures: request.architectures,
             compiler: native ? probe.chosenCompiler : nil, compilerReason: native ? probe.compilerReason ?? "" : "",
-            container: toolchains.contains { $0.toolchain == .container } ? request.container : nil,
+            container: toolchains.contains { $0.toolchain == .container } || wasm?.0.toolchain == .container ? request.container : nil,
             containerCompatDirectory: bundledCompat,
             toolchains: toolchains, workDirectory: work, keepsWorkDirectory: keepsWorkDirectory,
             jobs: jobs, programs: programs, precompiledHeadersToBuild: precompiledHeadersToBuild, warnings: probe.warnings,
-            readableFolders: readableFolders(gadget: gadget))
+            readableFolders: readableFolders(gadget: gadget), wasm: wasm?.0, wasmModule: wasm.map { _ in "\(work)/program.wasm" },
+            containerMounts: wasm?.1 ?? [])
     }
 
     /// Compile jobs on the host, with the probe's clang and include folders (and the PCH when present).

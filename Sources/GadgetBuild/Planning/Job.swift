@@ -19,6 +19,8 @@ public struct Job: Codable, Hashable, Sendable {
         /// A minimal BTF of the linked object for every kernel of a BTFHub archive (bpftool per kernel,
         /// `--btfgen`), packaged as the arch's btfgen layer. Inputs: the object and the archive's folder.
         case btfgen
+        /// Build the gadget's wasm module from its Go or Rust source (one per gadget, every arch packages it).
+        case wasm
     }
 
     public var kind: Kind
@@ -43,6 +45,8 @@ public struct Job: Codable, Hashable, Sendable {
     public var pathMap: [DebugPathMapping]?
     /// For compiles: the clang command as data; `argv` is its rendering.
     public private(set) var clang: ClangInvocation?
+    /// For wasm builds: the toolchain command as data; `argv` is its rendering.
+    public var wasm: WasmBuild?
 
     public init(kind: Kind, arch: Architecture?, argv: [String] = [], workingDirectory: String? = nil, inputs: [String], outputs: [String],
                 toolchain: ToolchainDecision.Toolchain = .native, mounts: [String: String] = [:]) {
@@ -103,6 +107,9 @@ public struct Job: Codable, Hashable, Sendable {
         case .link: return "\(archText)link \(inputs.count) object\(inputs.count == 1 ? "" : "s") with libbpf"
         case .check: return "\(archText)check \(inputs.first.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "") with libbpf"
         case .verify: return "\(archText)load into the kernel verifier"
+        case .wasm:
+            let tool = wasm?.language == .rust ? "cargo" : "go"
+            return "wasm: \(tool) build \(inputs.first ?? "")\(toolchain == .container ? " in the builder container" : "")"
         case .btfgen:
             let archive = inputs.count > 1 ? inputs[1] : "the archive"
             return "\(archText)btfgen: bpftool gen min_core_btf for every \(arch?.btfHubName ?? "") kernel in \(archive)\(toolchain == .container ? " in the builder container" : "")"

@@ -5,6 +5,8 @@ public enum PlanningError: Error, Equatable, CustomStringConvertible {
     case noContainerEngine(detail: String)
     case noToolchain(missing: [String], engine: String)
     case missingVmlinux(arch: Architecture)
+    /// No host toolchain for the gadget's wasm source, and (`engine` non-nil) no engine for the builder's either.
+    case noWasmToolchain(missing: String, engine: String?)
 
     public var description: String {
         switch self {
@@ -18,6 +20,9 @@ public enum PlanningError: Error, Equatable, CustomStringConvertible {
             return "no toolchain can build here: natively \(missing.joined(separator: "; ")), and for the builder container \(engine); install what is missing (run 'gadgetc doctor') or start docker or podman"
         case .missingVmlinux(let arch):
             return "the gadget includes vmlinux.h and there is none for \(arch), nor a container engine to use the builder's: install Inspektor Gadget's headers (/usr/include/gadget/\(arch)/vmlinux.h), pass -I DIR with \(arch)/vmlinux.h, start docker or podman, or leave \(arch) out with --arch"
+        case .noWasmToolchain(let missing, let engine):
+            guard let engine else { return "no native toolchain for the gadget's wasm module: \(missing)" }
+            return "no toolchain can build the gadget's wasm module: natively \(missing); and for the builder container \(engine) (start docker or podman)"
         }
     }
 }

@@ -4,6 +4,8 @@ import Foundation
 /// the same question, so it is asked once (concurrent askers wait for the first answer).
 public actor ProbeMemo {
     private var reports: [String: Task<ProbeReport, Never>] = [:]
+    /// The wasm toolchains, found once for every gadget of the run that has a Go or Rust source.
+    nonisolated let wasmToolchains = WasmToolchainMemo()
 
     public init() {}
 

@@ -67,6 +67,8 @@ public struct ProbeReport: Codable, Equatable, Sendable {
     /// gadgetc's libbpf overlay on this host (mounted into build containers), whether or not the host's headers need it.
     public var bundledCompatDirectory: String?
     /// Whether native images have the builder image's bytes (`reproducibility(of:)` for the chosen clang).
+    /// The host's wasm toolchains (Go, Rust), asked by `doctor` only: builds ask for the one a gadget needs.
+    public var wasm: [WasmToolchainFinding]?
     public var reproducibility: String?
     /// Things that do not stop a build but may make one fail; builds print them as notes.
     public var warnings: [String] = []
