@@ -1,0 +1,3 @@
+module gadgetc.dev/samples/trace_exit_go
+
+go 1.24
