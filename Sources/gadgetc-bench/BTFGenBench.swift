@@ -80,3 +80,27 @@ struct BaselineBTFGen {
         _ = try await timedRun(runner, ["tar", "czf", "\(outputDirectory)/btfs-\(arch).tar.gz", "-C", btfs, "."])
     }
 }
+
+/// ig's wasm step (cmd/common/image/build-step.go) as its fresh builder container runs it: the Go or
+/// cargo line with an empty build cache.
+struct BaselineWasm {
+    var source: WasmSource
+
+    func run(_ runner: ProcessRunner, outputDirectory: String) async throws {
+        let environment = ProcessInfo.processInfo.environment
+        switch source {
+        case .go(let file):
+            let go = environment["GADGETC_GO"] ?? "go"
+            _ = try await timedRun(runner, ["/usr/bin/env", "CGO_ENABLED=0", "GOOS=wasip1", "GOARCH=wasm", "GOCACHE=\(outputDirectory)/gocache",
+                                            go, "build", "-C", file.deletingLastPathComponent().path, "-o", "\(outputDirectory)/program.wasm",
+                                            "-buildmode=c-shared", "-ldflags", "-w -s", file.lastPathComponent])
+        case .rust(_, let manifest):
+            let finding = await WasmToolchainLocator(host: LiveHost()).find(.rust)
+            guard let cargo = finding.compiler else { throw BenchError("--wasm: \(finding.missing)") }
+            _ = try await timedRun(runner, ["/usr/bin/env", "CARGO_TARGET_DIR=\(outputDirectory)/target", "RUSTC=\(cargo.rustc ?? "rustc")",
+                                            cargo.path, "build", "--target", cargo.target ?? "wasm32-wasip1", "--release", "--manifest-path", manifest.path])
+        case .module:
+            break
+        }
+    }
+}

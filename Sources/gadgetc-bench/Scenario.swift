@@ -136,12 +136,13 @@ final class Workspace {
 
     /// Appends a comment line with a new counter value: an edit that changes bytes but not code. With
     /// `code`, a constant with that value instead, which changes the object.
-    func touch(_ file: String, code: Bool = false) throws {
+    func touch(_ file: String, code: Bool = false, comment: String = "/*") throws {
         editCounter += 1
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
         defer { try? handle.close() }
         try handle.seekToEnd()
-        let line = code ? "const volatile int gadgetc_bench_edit_\(editCounter) = \(editCounter);\n" : "/* gadgetc-bench edit \(editCounter) */\n"
+        let line = code ? "const volatile int gadgetc_bench_edit_\(editCounter) = \(editCounter);\n"
+            : comment == "//" ? "// gadgetc-bench edit \(editCounter)\n" : "/* gadgetc-bench edit \(editCounter) */\n"
         try handle.write(contentsOf: Data(line.utf8))
     }
 

@@ -14,9 +14,11 @@ struct Options {
     var vmlinux = "both"
     /// Kernels per arch in the btfgen scenarios' archive; 0 leaves them out.
     var btfgenKernels = 0
+    /// Also time the sample gadgets with a Go or Rust wasm module.
+    var wasm = false
 
     static let usage = """
-    usage: gadgetc-bench [--gadgetc PATH] [--samples DIR] [--runs N] [--include DIR]… [--gadget NAME] [--vmlinux both|host] [--btfgen N] [--json]
+    usage: gadgetc-bench [--gadgetc PATH] [--samples DIR] [--runs N] [--include DIR]… [--gadget NAME] [--vmlinux both|host] [--btfgen N] [--wasm] [--json]
 
       --gadgetc PATH   gadgetc binary to measure (default: next to this executable, else <repo>/.build/release/gadgetc)
       --samples DIR    folder of gadget folders (default: <repo>/bpf/gadgets, found from this executable or the current folder)
@@ -27,6 +29,7 @@ struct Options {
                        made from this kernel's BTF, for compile cost only (no arm64 BTF exists here)
       --vmlinux host   only the host arch gets one (arm64 compiles take the samples' vmlinux-free branch)
       --btfgen N       also time --btfgen on an archive of N kernels per arch made from this kernel's BTF
+      --wasm           also time the samples with a Go or Rust wasm module (edit of its source, no-op) against ig's builder steps
                        (2N .btf.tar.xz files; 3 runs per side; needs bpftool and /sys/kernel/btf/vmlinux)
       --json           print one JSON document instead of the table (progress stays on stderr)
     """
@@ -48,6 +51,7 @@ struct Options {
             case "--include", "-I": options.includes.append(try value(argument))
             case "--gadget": options.gadget = try value(argument)
             case "--json": options.json = true
+            case "--wasm": options.wasm = true
             case "--btfgen":
                 guard let kernels = Int(try value(argument)), kernels > 0 else { throw BenchError("--btfgen needs a positive number of kernels per arch") }
                 options.btfgenKernels = kernels
@@ -132,9 +136,12 @@ func bench(_ options: Options, workspace: Workspace) async throws -> Report {
     guard let strip = StripTool.find() else { throw BenchError("no llvm-strip, llvm-strip-16, llvm-strip-14 or /opt/swift/usr/bin/llvm-objcopy") }
     progress("gadgetc \(gadgetcPath); clang \(clang) (\(clangVersion)); strip \(strip.display)")
 
-    let folders = try FileManager.default.contentsOfDirectory(atPath: samples).sorted()
+    let all = try FileManager.default.contentsOfDirectory(atPath: samples).sorted()
         .map { "\(samples)/\($0)" }
         .filter { FileManager.default.fileExists(atPath: "\($0)/gadget.yaml") || FileManager.default.fileExists(atPath: "\($0)/program.bpf.c") }
+    // The main table compares eBPF builds with ig's compile line; gadgets with a wasm source are timed by --wasm.
+    let wasmFolders = all.filter { ((try? GadgetFolder(folder: $0))?.wasm?.needsBuild) ?? false }
+    let folders = all.filter { !wasmFolders.contains($0) }
     guard !folders.isEmpty else { throw BenchError("no gadget folders in \(samples)") }
     let names = folders.map { URL(fileURLWithPath: $0).lastPathComponent }
     let mainName = options.gadget ?? (names.contains("trace_exec") ? "trace_exec" : names[0])
@@ -232,6 +239,55 @@ func bench(_ options: Options, workspace: Workspace) async throws -> Report {
 
     if options.btfgenKernels > 0 {
         try await measureBTFGen(kernels: options.btfgenKernels, runs: min(options.runs, 3))
+    }
+    if options.wasm {
+        try await measureWasm(runs: min(options.runs, 5))
+    }
+
+    /// --wasm: ig's builder builds a gadget's wasm module in a fresh container, so with an empty Go or
+    /// cargo cache, on every build; gadgetc reuses the toolchain's cache and its own.
+    func measureWasm(runs: Int) async throws {
+        let wasmRunner = ScenarioRunner(runs: runs, marker: workspace.root)
+        for folder in wasmFolders {
+            let gadget = try GadgetFolder(folder: folder)
+            guard let source = gadget.wasm else { continue }
+            let copy = try workspace.copy(gadget: folder)
+            let copied = try GadgetFolder(folder: copy)
+            let eBPF = try await baseline(of: copy)
+            let edited = copied.wasm?.source.path ?? ""
+            let language = { if case .go = source { return "go" } else { return "cargo" } }()
+            let baselineRun: (Int) async throws -> Sample = { _ in
+                let output = try workspace.fresh("baseline-wasm")
+                defer { workspace.remove(output) }
+                let clock = ContinuousClock()
+                let start = clock.now
+                _ = try await eBPF.run(runner, strip: strip, outputDirectory: output)
+                try await BaselineWasm(source: copied.wasm!).run(runner, outputDirectory: output)
+                return Sample(milliseconds: (clock.now - start).milliseconds)
+            }
+            let cache = try workspace.fresh("cache-wasm-\(gadget.name)")
+            let layout = workspace.unused("oci-wasm-\(gadget.name)")
+            for _ in 0..<2 { _ = try await gadgetc.build([copy], cache: cache, layout: layout) }
+            for (key, title, target, edit) in [
+                ("wasm-edit-\(language)", "rebuild after editing \(URL(fileURLWithPath: edited).lastPathComponent) (\(gadget.name), \(language))", 0.30, true),
+                ("wasm-no-op-\(language)", "no-op rebuild (\(gadget.name), \(language) wasm)", 0.03, false),
+            ] {
+                progress("\(title): \(runs) runs per side")
+                results.append(try await wasmRunner.run(Scenario(
+                    key: key, title: title, target: target,
+                    baseline: { run in
+                        if edit { try workspace.touch(edited, code: false, comment: "//") }
+                        return try await baselineRun(run)
+                    },
+                    gadgetc: { _ in
+                        if edit { try workspace.touch(edited, code: false, comment: "//") }
+                        return try await gadgetc.build([copy], cache: cache, layout: layout)
+                    })))
+            }
+        }
+        if !wasmFolders.isEmpty {
+            notes.append("wasm baseline: ig's builder steps for the gadget (its clang compiles and strips, then its go build / cargo build line with an empty GOCACHE / CARGO_TARGET_DIR, as in a fresh builder container); gadgetc keeps the toolchain's cache (GOCACHE as the user has it, CARGO_TARGET_DIR under its cache)")
+        }
     }
 
     /// --btfgen N: ig's builder redoes every kernel, one at a time, on every build; gadgetc runs them under
