@@ -13,7 +13,8 @@ public protocol EngineAPI: Sendable {
     func createContainer(_ spec: ContainerSpec) async throws -> String
     func start(container: String) async throws
     /// Runs `argv` in a running container; a non-zero exit code is a result, not an error.
-    func exec(container: String, argv: [String], workingDir: String?) async throws -> ExecResult
+    /// `environment` is added to the container's (the exec API's `Env`).
+    func exec(container: String, argv: [String], workingDir: String?, environment: [String: String]) async throws -> ExecResult
     /// Removes the container; one that is already gone is not an error.
     func remove(container: String, force: Bool) async throws
 }

@@ -168,12 +168,13 @@ public struct EngineClient: EngineAPI {
         try check(status, body, accept: [204, 304], operation: operation)
     }
 
-    public func exec(container: String, argv: [String], workingDir: String?) async throws -> ExecResult {
+    public func exec(container: String, argv: [String], workingDir: String?, environment: [String: String] = [:]) async throws -> ExecResult {
         let operation = "run \(argv.first ?? "a command") in container \(container.prefix(12))"
         var create: [String: Any] = [
             "Cmd": argv, "AttachStdin": false, "AttachStdout": true, "AttachStderr": true, "Tty": false,
         ]
         if let workingDir { create["WorkingDir"] = workingDir }
+        if !environment.isEmpty { create["Env"] = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } }
         let (status, _, body) = try await data(
             .POST, "/containers/\(pathEncoded(container))/exec", json: create, operation: operation
         )

@@ -16,8 +16,16 @@ extension BuildExecutor {
     /// The wasm step: from the cache when every file the last build read is unchanged, else the
     /// toolchain's command under a job slot (its own build cache makes that incremental), then the
     /// files it read (`go list -deps`, or cargo's depfile) for the cache and the no-op shortcut.
-    func buildWasm(_ job: Job, toolchain: StepToolchain, wasmIdentity: String) async throws -> WasmOutput {
-        guard let build = job.wasm, let module = job.outputs.first else { throw ExecutionError.step("internal: a wasm job without its build") }
+    func buildWasm(_ planned: Job, toolchain: StepToolchain, wasmIdentity: String) async throws -> WasmOutput {
+        guard var build = planned.wasm, let module = planned.outputs.first else { throw ExecutionError.step("internal: a wasm job without its build") }
+        var resolved = planned
+        if build.language == .rust, toolchain.kind == .container {
+            // The builder's rustc is asked which name its WASI target has (ig's image: wasm32-wasip1; older Rust: wasm32-wasi).
+            build = build.withTarget(try await containerRustTarget(toolchain))
+            resolved.wasm = build
+            resolved.argv = build.commandLine
+        }
+        let job = resolved
         let key = ContentDigest.hex((["wasm", GadgetcVersion.string, wasmIdentity, job.workingDirectory.flatMap(job.hostPath) ?? ""]
                                      + build.keyParts(userEnvironment: toolchain.kind == .native ? environment : [:])).joined(separator: "\u{0}"))
         if let cache, let hit = cache.lookupCompile(key: key) {
@@ -46,6 +54,19 @@ extension BuildExecutor {
         let inputs = try await dependencies(job, build: build, toolchain: toolchain)
         cache?.storeCompileInBackground(key: key, dependencies: inputs, objectPath: module, compileStarted: started)
         return try output(job, build: build, cached: false, inputs: inputs)
+    }
+
+    /// The WASI target whose standard library the builder's rustc has.
+    func containerRustTarget(_ toolchain: StepToolchain) async throws -> String {
+        let sysroot = try await toolchain.runner.run(["rustc", "--print", "sysroot"], workingDirectory: nil)
+        guard sysroot.succeeded else {
+            throw WasmBuildError.noBuilderToolchain("the builder image has no rustc on its PATH (\(sysroot.standardError.split(separator: "\n").first ?? ""))")
+        }
+        let root = sysroot.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+        for target in ["wasm32-wasip1", "wasm32-wasi"] where try await toolchain.runner.run(["test", "-d", "\(root)/lib/rustlib/\(target)/lib"], workingDirectory: nil).succeeded {
+            return target
+        }
+        throw WasmBuildError.noBuilderToolchain("the builder image's rustc has neither the wasm32-wasip1 nor the wasm32-wasi target in \(root)")
     }
 
     /// Cargo names the module after the crate (`my-mod` → `my_mod.wasm`) in its target folder; ig copies
@@ -107,6 +128,7 @@ public enum WasmBuildError: Error, Equatable, CustomStringConvertible {
     case failed(language: WasmCompiler.Language, status: Int32, hint: String?)
     case noCrateName(manifest: String)
     case noCargoProduct(path: String)
+    case noBuilderToolchain(String)
 
     public var description: String {
         switch self {
@@ -114,6 +136,8 @@ public enum WasmBuildError: Error, Equatable, CustomStringConvertible {
             return "building the wasm module failed (\(language == .go ? "go build" : "cargo build") exit status \(status)); see its messages above" + (hint.map { ": \($0)" } ?? "")
         case .noCrateName(let manifest):
             return "\(manifest) has no `name = \"…\"` line: cargo names the module after the package (as ig reads it)"
+        case .noBuilderToolchain(let reason):
+            return "\(reason): use a builder image with the toolchain (--builder-image), or build natively with one on the host"
         case .noCargoProduct(let path):
             return "cargo built the crate but wrote no \(path): make the crate a library with `crate-type = [\"cdylib\"]` under [lib]"
         }

@@ -100,6 +100,14 @@ public struct WasmBuild: Codable, Hashable, Sendable {
         return nil
     }
 
+    /// The same cargo build for another name of the WASI target (the builder's toolchain may know only `wasm32-wasi`).
+    public func withTarget(_ name: String) -> WasmBuild {
+        var copy = self
+        if let index = copy.arguments.firstIndex(of: "--target"), index + 1 < copy.arguments.count { copy.arguments[index + 1] = name }
+        copy.target = name
+        return copy
+    }
+
     /// Where cargo leaves the module of a crate called `name`.
     public func cargoProduct(crate name: String) -> String? {
         guard let targetDirectory, let target else { return nil }

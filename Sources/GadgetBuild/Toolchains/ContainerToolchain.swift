@@ -45,7 +45,13 @@ public struct ContainerCommandRunner: CommandRunning {
     }
 
     public func run(_ argv: [String], workingDirectory: String?) async throws -> ProcessResult {
-        let result = try await engine.exec(container: container, argv: argv, workingDir: workingDirectory)
+        try await run(argv, workingDirectory: workingDirectory, environment: [:])
+    }
+
+    /// `environment` is added to the container's own (the wasm toolchains' GOOS, CARGO_TARGET_DIR, …);
+    /// gadgetc's own environment never reaches the builder.
+    public func run(_ argv: [String], workingDirectory: String?, environment: [String: String]) async throws -> ProcessResult {
+        let result = try await engine.exec(container: container, argv: argv, workingDir: workingDirectory, environment: environment)
         return ProcessResult(status: result.exitCode, signaled: false, standardOutput: result.standardOutput, standardError: result.standardError)
     }
 }

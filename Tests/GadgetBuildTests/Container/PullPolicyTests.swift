@@ -40,7 +40,7 @@ final class FakeEngine: EngineAPI, @unchecked Sendable {
 
     func createContainer(_ spec: ContainerSpec) async throws -> String { "c0ffee" }
     func start(container: String) async throws {}
-    func exec(container: String, argv: [String], workingDir: String?) async throws -> ExecResult {
+    func exec(container: String, argv: [String], workingDir: String?, environment: [String: String]) async throws -> ExecResult {
         ExecResult(exitCode: 0, stdout: Data(), stderr: Data())
     }
     func remove(container: String, force: Bool) async throws {}
@@ -151,7 +151,7 @@ struct PullPolicyTests {
             }
             func createContainer(_ spec: ContainerSpec) async throws -> String { "" }
             func start(container: String) async throws {}
-            func exec(container: String, argv: [String], workingDir: String?) async throws -> ExecResult {
+            func exec(container: String, argv: [String], workingDir: String?, environment: [String: String]) async throws -> ExecResult {
                 ExecResult(exitCode: 0, stdout: Data(), stderr: Data())
             }
             func remove(container: String, force: Bool) async throws {}
