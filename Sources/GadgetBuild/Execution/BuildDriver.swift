@@ -46,9 +46,6 @@ public struct BuildDriver: Sendable {
     func planAndProbe(_ request: BuildRequest, gadget known: GadgetFolder? = nil, workDirectory: URL? = nil,
                       knownProbe: ProbeReport? = nil, provisionalCompiler: Bool = false) async throws -> (BuildPlan, GadgetFolder, ProbeReport) {
         let gadget = try known ?? GadgetFolder(folder: request.gadgetFolder, buildFilePath: request.buildFile)
-        if gadget.ebpfSources.isEmpty {
-            throw MetadataError.notAGadget(request.gadgetFolder)  // wasm-only gadgets need no toolchain, but ig requires eBPF too
-        }
         PhaseTrace.mark("\(gadget.name): gadget folder read")
         let report: ProbeReport
         if let knownProbe {
@@ -161,11 +158,15 @@ public struct BuildDriver: Sendable {
             return Task { await locator.identifyAndRemember(compiler.path) }
         }
         for warning in plan.warnings { observer.note("warning: \(warning)") }
+        if gadget.ebpfSources.isEmpty {
+            observer.note("\(gadget.name): no eBPF source: the image gets \(gadget.wasm != nil ? "the wasm module" : "gadget.yaml") for \(plan.architectures.map(\.rawValue).joined(separator: ", "))")
+        } else {
         observer.note("\(gadget.name): " + plan.toolchains.map { decision in
             decision.toolchain == .container
                 ? "\(decision.arch) in the builder container (\(decision.reasons.first ?? ""))"
                 : "\(decision.arch) native"
         }.joined(separator: ", ") + (plan.compiler.map { "; clang \($0.version) at \($0.path), \(plan.compilerReason)" } ?? ""))
+        }
         defer { if !plan.keepsWorkDirectory { try? FileManager.default.removeItem(atPath: plan.workDirectory) } }
         var executor = BuildExecutor(runner: runner, observer: observer, slots: slots, cache: buildCache, precompiledHeaders: precompiledHeaders)
         executor.environment = host.environment
@@ -232,12 +233,13 @@ public struct BuildDriver: Sendable {
             throw ExecutionError.step("[\(output.arch)] the kernel verifier rejected the object: \((reasons.isEmpty ? [report.objectFailure ?? "no reason given"] : reasons).joined(separator: "; "))")
         }
 
-        let content = GadgetImageContent(
+        var content = GadgetImageContent(
             programs: Dictionary(uniqueKeysWithValues: outputs.map { ($0.arch.rawValue, URL(fileURLWithPath: $0.object)) }),
             wasm: executed.wasm.map { URL(fileURLWithPath: $0.module) } ?? gadget.wasmModule, metadata: metadata?.bytes,
             btfgen: Dictionary(uniqueKeysWithValues: outputs.compactMap { output in output.btfgen.map { (output.arch.rawValue, URL(fileURLWithPath: $0.layer)) } }),
             annotations: try metadata.map { try GadgetImageContent.annotations(fromMetadata: $0.bytes, builderVersion: request.builderVersion) } ?? [:],
             created: created)
+        content.architectures = plan.architectures.map(\.rawValue)
         let store = request.ociLayout.map { OCIImageStore(root: URL(fileURLWithPath: $0)) }
             ?? OCIImageStore.defaultStore(environment: host.environment, isRoot: host.isRoot)
         PhaseTrace.mark("\(gadget.name): validated")

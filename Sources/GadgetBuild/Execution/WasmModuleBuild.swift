@@ -145,7 +145,7 @@ public enum WasmBuildError: Error, Equatable, CustomStringConvertible {
 
     /// What to do when the messages show a module the build could not fetch (the builder has no network).
     static func hint(for messages: String, build: WasmBuild, toolchain: ToolchainDecision.Toolchain) -> String? {
-        let offline = ["GOPROXY=off", "dial tcp", "no such host", "missing go.sum entry", "cannot find module providing package", "not found in the module cache"]
+        let offline = ["GOPROXY=off", "go: downloading", "dial tcp", "no such host", "missing go.sum entry", "cannot find module providing package", "not found in the module cache"]
         if build.language == .go, offline.contains(where: messages.contains) {
             return toolchain == .container
                 ? "a module is missing and the builder container has no network: run `go mod download` in \(build.folder.replacingOccurrences(of: ContainerLayout.source, with: "the gadget's folder")) on the host (its module cache is mounted read-only), or build natively"

@@ -125,7 +125,8 @@ public struct GadgetFolder: Equatable, Sendable {
             if buildFile != nil, configuration.ebpfSource != BuildFile.defaultEBPFSource {
                 throw MetadataError.fileMissing(file: origin, key: "ebpfsource", path: configuration.ebpfSource)
             }
-            guard hasMetadata, wasm != nil else { throw MetadataError.notAGadget(folder) }
+            // As ig: without eBPF, a wasm module or gadget.yaml alone is a gadget (its image has no eBPF layer).
+            guard hasMetadata || wasm != nil else { throw MetadataError.notAGadget(folder) }
             ebpfSources = []
             return
         }

@@ -6,6 +6,9 @@ import Yams
 public struct GadgetImageContent: Sendable {
     /// Architecture (`amd64`, `arm64`) → linked eBPF object.
     public var programs: [String: URL]
+    /// The architectures that get a manifest: those of `programs`, or, for a gadget without eBPF (a wasm
+    /// module or gadget.yaml only, as ig builds them), the ones asked for.
+    public var architectures: [String] = []
     /// Optional wasm module, put into every architecture's manifest.
     public var wasm: URL?
     /// gadget.yaml bytes, stored as the config blob; without it the config is the OCI empty descriptor.

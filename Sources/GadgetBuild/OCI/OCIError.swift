@@ -42,7 +42,7 @@ public struct OCIError: Error, CustomStringConvertible, Equatable, Sendable {
 
     static func noPrograms() -> OCIError {
         OCIError(.noPrograms,
-                 "no eBPF objects to package; build at least one architecture (amd64, arm64) before packaging")
+                 "nothing to package: an image needs an eBPF object, a wasm module or gadget.yaml, for at least one architecture (amd64, arm64)")
     }
 
     static func invalidArchitecture(_ arch: String) -> OCIError {

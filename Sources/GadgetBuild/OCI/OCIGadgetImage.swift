@@ -49,8 +49,10 @@ struct OCIGadgetImage: Sendable {
     /// Reads the input files and builds all documents. Reads everything before anything is
     /// written, so a missing file fails here and leaves every layout untouched.
     init(_ content: GadgetImageContent) throws {
-        guard !content.programs.isEmpty else { throw OCIError.noPrograms() }
-        let architectures = content.programs.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        let named = content.programs.isEmpty ? content.architectures : Array(content.programs.keys)
+        // An image needs an architecture and something in it: eBPF, a wasm module or gadget.yaml.
+        guard !named.isEmpty, !content.programs.isEmpty || content.wasm != nil || content.metadata != nil else { throw OCIError.noPrograms() }
+        let architectures = Set(named).sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
         for arch in architectures where !OCIGadgetImage.isValidArchitecture(arch) {
             throw OCIError.invalidArchitecture(arch)
         }
@@ -85,9 +87,12 @@ struct OCIGadgetImage: Sendable {
         var manifestDescriptors: [OCIJSON] = []
         var manifests: [String: String] = [:]
         for arch in architectures {
-            let program = OCIBlob(try OCIGadgetImage.read(content.programs[arch]!, what: "\(arch) eBPF object"))
-            add(program)
-            var layers = [OCIGadgetImage.descriptor(mediaType: GadgetMediaType.eBPFProgram, blob: program)]
+            var layers: [OCIJSON] = []
+            if let object = content.programs[arch] {
+                let program = OCIBlob(try OCIGadgetImage.read(object, what: "\(arch) eBPF object"))
+                add(program)
+                layers.append(OCIGadgetImage.descriptor(mediaType: GadgetMediaType.eBPFProgram, blob: program))
+            }
             if let wasmLayer { layers.append(wasmLayer) }
             if let btfgen = content.btfgen[arch] {
                 let blob = OCIBlob(try OCIGadgetImage.read(btfgen, what: "\(arch) btfgen layer"))

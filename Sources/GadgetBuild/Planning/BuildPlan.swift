@@ -58,7 +58,8 @@ public struct BuildPlanner: Sendable {
     }
 
     public func plan(_ request: BuildRequest, gadget: GadgetFolder, workDirectory: URL, keepsWorkDirectory: Bool) throws -> BuildPlan {
-        let toolchains = try selectToolchains(request, gadget: gadget)
+        // A gadget without eBPF (a wasm module or gadget.yaml only) needs no clang, native or in the builder.
+        let toolchains = gadget.ebpfSources.isEmpty ? [] : try selectToolchains(request, gadget: gadget)
         var jobs: [Job] = []
         var programs: [String: String] = [:]
         var precompiledHeadersToBuild: [PrecompiledHeader] = []

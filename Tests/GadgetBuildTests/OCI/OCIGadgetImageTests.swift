@@ -157,11 +157,32 @@ struct GadgetImageTests {
         defer { scratch.remove() }
         #expect { try OCIGadgetImage(GadgetImageContent(programs: [:], annotations: [:], created: Date())) }
             throws: { ($0 as? OCIError)?.code == .noPrograms }
+        var nothing = GadgetImageContent(programs: [:], annotations: [:], created: Date())
+        nothing.architectures = ["amd64"]
+        #expect { try OCIGadgetImage(nothing) } throws: { ($0 as? OCIError)?.code == .noPrograms }
         let missing = GadgetImageContent(programs: ["amd64": scratch.root.appendingPathComponent("nope.o")],
                                          annotations: [:], created: Date())
         #expect { try OCIGadgetImage(missing) } throws: {
             guard let error = $0 as? OCIError else { return false }
             return error.code == .unreadableInput && error.description.contains("nope.o")
+        }
+    }
+
+    /// As ig builds a gadget without program.bpf.c: one manifest per arch asked for, the wasm module its only layer.
+    @Test func aGadgetWithoutEBPFHasTheWasmModuleAsItsOnlyLayer() throws {
+        let scratch = try OCIScratch()
+        defer { scratch.remove() }
+        let module = scratch.root.appendingPathComponent("program.wasm")
+        try Data([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]).write(to: module)
+        var content = GadgetImageContent(programs: [:], wasm: module, metadata: Data("name: w\n".utf8), annotations: [:], created: Date(timeIntervalSince1970: 0))
+        content.architectures = ["arm64", "amd64"]
+        let image = try OCIGadgetImage(content)
+        #expect(image.manifests.keys.sorted() == ["amd64", "arm64"])
+        for digest in image.manifests.values {
+            let blob = try #require(image.blobs.first { $0.digest == digest })
+            let manifest = try #require(try JSONSerialization.jsonObject(with: blob.data) as? [String: Any])
+            let layers = try #require(manifest["layers"] as? [[String: Any]])
+            #expect(layers.map { $0["mediaType"] as? String } == [GadgetMediaType.wasmProgram])
         }
     }
 }

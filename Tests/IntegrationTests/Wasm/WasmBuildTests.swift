@@ -146,4 +146,17 @@ import Testing
         }
         #expect(digests.count == 1)
     }
+
+    @Test func aGadgetWithoutEBPFIsItsWasmModuleAndMetadata() async throws {
+        let box = try Sandbox("trace_exit_go")
+        defer { box.remove() }
+        try FileManager.default.removeItem(at: box.gadget.appendingPathComponent("program.bpf.c"))
+        try "metadata: gadget.yaml\nwasm: go/program.go\n".write(to: box.gadget.appendingPathComponent("build.yaml"), atomically: true, encoding: .utf8)
+        // No clang is needed for it: not even a broken one is run.
+        let result = try await box.build(environment: ["GADGETC_CLANG": "/nonexistent/clang"])
+        try #require(result.succeeded, "\(result.standardError)")
+        #expect(result.standardError.contains("no eBPF source"), "\(result.standardError)")
+        let layers = try await Self.wasmLayers(box.layout)
+        #expect(try WasmModule(bytes: try #require(layers["arm64"])).exportedFunctions.contains("gadgetInit"))
+    }
 }
