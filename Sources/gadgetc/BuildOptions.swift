@@ -55,6 +55,15 @@ struct BuildOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The BTFHub archive --btfgen reads: <distro>/<version>/<x86_64|arm64>/<kernel>.btf.tar.xz (or .btf).", valueName: "dir"))
     var btfhubArchive: String?
 
+    @Option(help: ArgumentHelp("The team's build cache, an OCI registry repository (HOST[:PORT]/REPOSITORY; env GADGETC_REMOTE_CACHE): asked after a local miss, read-only unless --remote-cache-upload.", valueName: "ref"))
+    var remoteCache: String?
+
+    @Flag(help: "Upload this build's compiles to --remote-cache (what CI sets; env GADGETC_REMOTE_CACHE_UPLOAD=1).")
+    var remoteCacheUpload = false
+
+    @Option(help: ArgumentHelp("Bound of each remote cache request, in seconds; past it the build goes on with the local cache alone (default 3).", valueName: "seconds"))
+    var remoteCacheTimeout: Double?
+
     @OptionGroup(title: "Container Toolchain") var containerOptions: ContainerOptions
 
     func validate() throws {
@@ -72,6 +81,17 @@ struct BuildOptions: ParsableArguments {
             throw ValidationError("--btfhub-archive is only read with --btfgen; add --btfgen, or leave --btfhub-archive out")
         }
         do { _ = try Architecture.parseList(arch) } catch { throw ValidationError("\(error)") }
+        do { _ = try remoteCacheSettings() } catch { throw ValidationError("\(error)") }
+        if let timeout = remoteCacheTimeout, !(timeout > 0 && timeout <= 600) {
+            throw ValidationError("--remote-cache-timeout takes seconds between 0 and 600")
+        }
+    }
+
+    /// `--remote-cache` or `GADGETC_REMOTE_CACHE`; nil when neither is set (or with --no-cache).
+    func remoteCacheSettings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> RemoteCacheSettings? {
+        guard !noCache, let reference = remoteCache ?? environment["GADGETC_REMOTE_CACHE"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
+        let upload = remoteCacheUpload || ["1", "true", "yes"].contains(environment["GADGETC_REMOTE_CACHE_UPLOAD"]?.lowercased() ?? "")
+        return try RemoteCacheSettings(parsing: reference, upload: upload, timeoutSeconds: remoteCacheTimeout ?? RemoteCacheSettings.defaultTimeoutSeconds)
     }
 
     func check(folders: [String]) throws {
@@ -102,12 +122,17 @@ struct GadgetBatch {
     let slots: JobSlots
     /// Started once every gadget of a round has built, so that they do not slow the round down.
     let precompiledHeaders = PrecompiledHeaderBuilds(startsAfterEachBuild: false)
+    /// The team's cache, one client for every gadget of the run.
+    let remoteCache: RemoteCache?
 
     init(folders: [String], options: BuildOptions, quiet: Bool) {
         self.folders = folders
         self.options = options
         self.quiet = quiet
         self.slots = JobSlots(options.jobs)
+        let remote = (try? options.remoteCacheSettings()).flatMap { $0 }.map { RemoteCache(settings: $0) }
+        remote?.onWarning = { Terminal.writeError($0 + "\n") }
+        self.remoteCache = remote
     }
 
     var many: Bool { folders.count > 1 }
@@ -119,7 +144,7 @@ struct GadgetBatch {
     func driver(_ folder: String?, probes: ProbeMemo? = nil) -> BuildDriver {
         let prefix = many ? folder.map { "\(name($0)): " } ?? "" : ""
         return BuildDriver(observer: TerminalObserver(quiet: quiet, prefix: prefix), slots: slots, probes: probes,
-                           precompiledHeaders: precompiledHeaders)
+                           precompiledHeaders: precompiledHeaders, remoteCache: remoteCache)
     }
 
     /// Builds `subset` (all by default); every gadget builds even when another fails.

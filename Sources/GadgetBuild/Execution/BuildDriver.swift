@@ -13,10 +13,13 @@ public struct BuildDriver: Sendable {
     /// Probe answers shared by the drivers of one run; nil probes for every build.
     let probes: ProbeMemo?
     let runner: CommandRunning
+    /// The team's cache (`--remote-cache`), shared by the drivers of one run.
+    public let remoteCache: RemoteCache?
 
     public init(host: HostSystem = LiveHost(), cache: CacheLocation? = nil, observer: BuildObserver = SilentObserver(),
                 runner: CommandRunning? = nil, slots: JobSlots = JobSlots(ProcessInfo.processInfo.activeProcessorCount),
-                probes: ProbeMemo? = nil, precompiledHeaders: PrecompiledHeaderBuilds = PrecompiledHeaderBuilds()) {
+                probes: ProbeMemo? = nil, precompiledHeaders: PrecompiledHeaderBuilds = PrecompiledHeaderBuilds(),
+                remoteCache: RemoteCache? = nil) {
         self.host = host
         self.cache = cache ?? CacheLocation(environment: host.environment)
         self.observer = observer
@@ -25,6 +28,7 @@ public struct BuildDriver: Sendable {
         self.slots = slots
         self.probes = probes
         self.precompiledHeaders = precompiledHeaders
+        self.remoteCache = remoteCache
     }
 
     /// The probe's answer for `request`; `provisionalCompiler` lets it name an unidentified clang (builds only).
@@ -103,7 +107,9 @@ public struct BuildDriver: Sendable {
         do {
             // An edit changes the gadget's files, not the host: the last build's probe answer still holds.
             do {
-                (outcome, probeReport) = try await fullBuild(request, start: start, buildCache: buildCache, knownProbe: record?.reusableProbe)
+                // The remote cache's keys need the compiler's version line: no compiler taken by its name alone.
+                (outcome, probeReport) = try await fullBuild(request, start: start, buildCache: buildCache, knownProbe: record?.reusableProbe,
+                                                             provisionalCompiler: remoteCache == nil)
             } catch ExecutionError.compilerNotAsNamed(let path, let found) {
                 // Taken by its name, the compiler turned out to be another version or to lack the BPF target:
                 // build again with it identified (the probe now knows it), which may pick another one.
@@ -121,8 +127,11 @@ public struct BuildDriver: Sendable {
             PhaseTrace.mark("build record saved")
         }
         await buildCache?.finishWrites()
+        await remoteCache?.finishUploads()
         if precompiledHeaders.startsAfterEachBuild { await precompiledHeaders.startWanted() }
-        return outcome
+        var finished = outcome
+        finished.remoteCache = remoteCache?.statistics
+        return finished
     }
 
     /// The recorded outcome when nothing it depends on moved and the image is still tagged with it, with
@@ -148,7 +157,7 @@ public struct BuildDriver: Sendable {
         var (plan, gadget, report) = try await planAndProbe(request, gadget: folder, knownProbe: knownProbe, provisionalCompiler: provisionalCompiler)
         // --btfgen: an archive without kernels, or no bpftool for a native arch, fails before any compile.
         for job in plan.jobs(.btfgen) {
-            if let arch = job.arch, job.inputs.count == 2 { _ = try BTFHubArchive(root: job.inputs[1]).kernels(for: arch) }
+            if let arch = job.arch, let archive = job.btfHubArchive { _ = try BTFHubArchive(root: archive).kernels(for: arch) }
             if job.toolchain == .native { _ = try BPFTool.required(environment: host.environment) }
         }
         // A compiler taken by its name is identified beside the compiles (which would otherwise wait ~25 ms for it).
@@ -169,6 +178,7 @@ public struct BuildDriver: Sendable {
         }
         defer { if !plan.keepsWorkDirectory { try? FileManager.default.removeItem(atPath: plan.workDirectory) } }
         var executor = BuildExecutor(runner: runner, observer: observer, slots: slots, cache: buildCache, precompiledHeaders: precompiledHeaders)
+        executor.remote = buildCache == nil ? nil : remoteCache
         executor.environment = host.environment
         if host.environment["SOURCE_DATE_EPOCH"] != nil { executor.layerTime = Int64(created.timeIntervalSince1970) }
         if let identification, let compiler = plan.compiler {

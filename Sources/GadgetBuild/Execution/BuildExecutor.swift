@@ -35,6 +35,10 @@ public struct BuildExecutor: Sendable {
     var layerTime: Int64 = 0
     /// The environment that names bpftool (GADGETC_BPFTOOL, PATH).
     var environment: [String: String] = [:]
+    /// The team's cache (`--remote-cache`): asked after a local miss, filled after a compile when uploads are on.
+    var remote: RemoteCache?
+    /// The other machines' folders that objects taken from the team's cache record (`RemoteOrigins`).
+    let remoteOrigins = RemoteOrigins()
     /// bpftool as each toolchain of this build identified it: asked once, not once per arch.
     let bpftools = BPFToolIdentities()
     /// Runs once the compiles are over, before their messages are shown: a compiler taken by its name
@@ -135,12 +139,17 @@ public struct BuildExecutor: Sendable {
             try await timed(job) { try generateVmlinux(job) }
             return .done
         case .compile:
-            return .compiled(try await compile(job, toolchain: try toolchain(for: job, compiler: compiler), readable: readable))
+            let toolchain = try toolchain(for: job, compiler: compiler)
+            return .compiled(try await compile(job, toolchain: toolchain, readable: readable,
+                                               portable: portableCompile(job, plan: plan, toolchain: toolchain)))
         case .precompileHeader:
             return .done  // built beside the build (`PrecompiledHeaderBuilds`), never as a planned job
         case .link:
             guard let object = job.outputs.first else { throw ExecutionError.step("internal: a link job without its output") }
-            try await link(job, into: object)
+            var linked = job
+            // Objects from the team's cache record the folders of the machine that compiled them: mapped as this one's are.
+            if let arch = job.arch { linked.pathMap = (job.pathMap ?? []) + remoteOrigins.mappings(for: arch) }
+            try await link(linked, into: object)
             return .done
         case .check:
             guard let arch = job.arch, let object = job.inputs.first else { throw ExecutionError.step("internal: a check job without its object") }
@@ -201,7 +210,7 @@ public struct BuildExecutor: Sendable {
 
     /// `--btfgen` for one arch: bpftool on the host, or in the builder container for a container build.
     func generateBTF(_ job: Job, object: String, work: String) async throws -> (BTFGenSummary, [String]) {
-        guard let arch = job.arch, job.inputs.count == 2, let layer = job.outputs.first else {
+        guard let arch = job.arch, let archive = job.btfHubArchive, let layer = job.outputs.first else {
             throw ExecutionError.step("internal: a btfgen job without its arch, object, archive and layer")
         }
         let toolchain = try self.toolchain(for: job, compiler: nil)
@@ -214,7 +223,7 @@ public struct BuildExecutor: Sendable {
             return tool
         }
         let minimiser = BTFGeneration.Minimiser(tool: tool, toolchain: toolchain)
-        let generation = BTFGeneration(archive: BTFHubArchive(root: job.inputs[1]), arch: arch, object: object, minimiser: minimiser,
+        let generation = BTFGeneration(archive: BTFHubArchive(root: archive), arch: arch, object: object, minimiser: minimiser,
                                        unpacker: runner, slots: slots, cache: cache,
                                        scratch: URL(fileURLWithPath: work).appendingPathComponent("btfgen-\(arch)"), modified: layerTime)
         let observer = self.observer
@@ -253,13 +262,23 @@ public struct BuildExecutor: Sendable {
     /// A compile job: from the cache when its inputs are unchanged, else clang under a job slot; returns
     /// the result and the files it read. Failures are judged by `reportCompiles` once every job is done,
     /// so that each message is seen once.
-    func compile(_ job: Job, toolchain: StepToolchain, readable: ReadableFolders? = nil) async throws -> CompileOutcome {
+    func compile(_ job: Job, toolchain: StepToolchain, readable: ReadableFolders? = nil, portable: PortableCompile? = nil) async throws -> CompileOutcome {
         let (runner, identity) = (toolchain.runner, toolchain.compilerIdentity)
         let key = BuildCache.compileKey(job: job, compilerIdentity: identity)
         let sources = job.inputs.compactMap { job.hostPath(URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: job.workingDirectory ?? "/")).standardizedFileURL.path) }
         if let cache, let hit = cache.lookupCompile(key: key) {
             try AtomicFile.write(hit.object, to: URL(fileURLWithPath: job.outputs[0]))
             observer.jobCached(job)
+            return CompileOutcome(job: job, result: ProcessResult(status: 0, signaled: false, standardOutput: "", standardError: ""),
+                                  dependencies: hit.dependencies)
+        }
+        if let portable, let hit = await remoteHit(portable, readable: job.toolchain == .native ? readable : nil,
+                                                   workingDirectory: job.workingDirectory) {
+            try AtomicFile.write(hit.object, to: URL(fileURLWithPath: job.outputs[0]))
+            if let arch = job.arch { remoteOrigins.add(arch, origin: hit.origin, here: portable.paths, linkMap: portable.linkMap) }
+            observer.note("\(job.summary) (from the remote cache)")
+            // Back-filled: the next build here finds it locally.
+            cache?.storeCompileInBackground(key: key, dependencies: hit.dependencies, objectPath: job.outputs[0], compileStarted: FileClock.coarseNow())
             return CompileOutcome(job: job, result: ProcessResult(status: 0, signaled: false, standardOutput: "", standardError: ""),
                                   dependencies: hit.dependencies)
         }
@@ -288,6 +307,7 @@ public struct BuildExecutor: Sendable {
             // Beside the link, check and packaging that follow; the build waits for it before it ends.
             cache?.storeCompileInBackground(key: BuildCache.compileKey(job: ran, compilerIdentity: identity),
                                             dependencies: dependencies, objectPath: ran.outputs[0], compileStarted: started)
+            if let portable { uploadCompile(portable, dependencies: dependencies, objectPath: ran.outputs[0]) }
         }
         return outcome
     }

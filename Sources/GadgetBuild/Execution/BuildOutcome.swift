@@ -27,6 +27,8 @@ public struct BuildOutcome: Codable, Sendable {
     /// For a native build: whether its bytes are those ig's builder image makes (`ProbeReport.reproducibility(of:)`).
     public var reproducibility: String?
     public var architectures: [ArchitectureResult]
+    /// What the team's cache did in this run so far (`--remote-cache`).
+    public var remoteCache: RemoteCacheStatistics?
     /// The wasm module built from the gadget's Go or Rust source (a prebuilt one is only packaged).
     public var wasm: WasmOutput?
     /// Every file the build read: sources, headers (from clang's depfiles), build.yaml and gadget.yaml.

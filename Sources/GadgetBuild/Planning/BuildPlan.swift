@@ -32,6 +32,8 @@ public struct BuildPlan: Codable, Sendable {
     public var wasmModule: String?
     /// Folders the builder container gets besides /work and /out (the wasm toolchains' caches).
     public var containerMounts: [ContainerMount] = []
+    /// Per arch: this build's folders by the names every machine gives them (the team cache's keys).
+    public var portablePaths: [String: PortablePaths] = [:]
 
     public func jobs(_ kind: Job.Kind) -> [Job] { jobs.filter { $0.kind == kind } }
 }
@@ -62,6 +64,7 @@ public struct BuildPlanner: Sendable {
         let toolchains = gadget.ebpfSources.isEmpty ? [] : try selectToolchains(request, gadget: gadget)
         var jobs: [Job] = []
         var programs: [String: String] = [:]
+        var portablePaths: [String: PortablePaths] = [:]
         var precompiledHeadersToBuild: [PrecompiledHeader] = []
         let work = workDirectory.path
         // First in the plan: it waits for no compile and takes a job slot beside them.
@@ -85,10 +88,14 @@ public struct BuildPlanner: Sendable {
             }
             if let archive = request.btfHubArchive {
                 let folder = URL(fileURLWithPath: archive).standardizedFileURL.path
-                jobs.append(Job(kind: .btfgen, arch: arch, inputs: [linked, folder], outputs: ["\(work)/btfs-\(arch.btfHubName).tar.gz"],
-                                toolchain: decision.toolchain))
+                var btfgen = Job(kind: .btfgen, arch: arch, inputs: [linked, folder], outputs: ["\(work)/btfs-\(arch.btfHubName).tar.gz"],
+                                 toolchain: decision.toolchain)
+                btfgen.btfHubArchive = folder
+                jobs.append(btfgen)
             }
             programs[arch.rawValue] = linked
+            portablePaths[arch.rawValue] = decision.toolchain == .container
+                ? PortablePaths(folders: ["$GADGET": gadget.root.path]) : nativePortablePaths(arch, gadget: gadget)
         }
         let native = toolchains.contains { $0.toolchain == .native }
         return BuildPlan(
@@ -99,7 +106,7 @@ public struct BuildPlanner: Sendable {
             toolchains: toolchains, workDirectory: work, keepsWorkDirectory: keepsWorkDirectory,
             jobs: jobs, programs: programs, precompiledHeadersToBuild: precompiledHeadersToBuild, warnings: probe.warnings,
             readableFolders: readableFolders(gadget: gadget), wasm: wasm?.0, wasmModule: wasm.map { _ in "\(work)/program.wasm" },
-            containerMounts: wasm?.1 ?? [])
+            containerMounts: wasm?.1 ?? [], portablePaths: portablePaths)
     }
 
     /// Compile jobs on the host, with the probe's clang and include folders (and the PCH when present).
@@ -191,6 +198,20 @@ public struct BuildPlanner: Sendable {
             }
         }
         return map
+    }
+
+    /// The folders of a native compile by their portable names (`PortablePaths`).
+    func nativePortablePaths(_ arch: Architecture, gadget: GadgetFolder) -> PortablePaths {
+        var folders = ["$GADGET": gadget.root.path]
+        if let vmlinux = probe.vmlinux[arch.rawValue] { folders["$VMLINUX"] = vmlinux.includeDirectory }
+        if let layout = probe.includeLayout {
+            if let headers = layout.gadgetHeadersRoot { folders["$GADGETC_HEADERS"] = headers }
+            if let compat = layout.libbpfCompatDirectory { folders["$GADGETC_COMPAT"] = compat }
+            for (index, folder) in layout.userDirectories.enumerated() where folder != layout.gadgetHeadersRoot {
+                folders["$INCLUDE\(index + 1)"] = folder
+            }
+        }
+        return PortablePaths(folders: folders)
     }
 
     /// The same for a compile in the builder container, which runs in the gadget folder at /work and

@@ -47,6 +47,8 @@ public struct Job: Codable, Hashable, Sendable {
     public private(set) var clang: ClangInvocation?
     /// For wasm builds: the toolchain command as data; `argv` is its rendering.
     public var wasm: WasmBuild?
+    /// For btfgen: the BTFHub archive's folder (also among `inputs`, after the object).
+    public var btfHubArchive: String?
 
     public init(kind: Kind, arch: Architecture?, argv: [String] = [], workingDirectory: String? = nil, inputs: [String], outputs: [String],
                 toolchain: ToolchainDecision.Toolchain = .native, mounts: [String: String] = [:]) {
@@ -75,11 +77,7 @@ public struct Job: Codable, Hashable, Sendable {
     /// A path the command sees, as the host sees it; nil for a container path outside every mount
     /// (a file of the image itself, covered by the image's identity).
     public func hostPath(_ path: String) -> String? {
-        guard toolchain == .container else { return path }
-        for (container, host) in mounts where path == container || path.hasPrefix(container + "/") {
-            return host + path.dropFirst(container.count)
-        }
-        return nil
+        toolchain == .container ? MountTable(mounts).hostPath(path) : path
     }
 
     /// The precompiled header a compile uses (`-include-pch FILE`), if any.
@@ -111,7 +109,7 @@ public struct Job: Codable, Hashable, Sendable {
             let tool = wasm?.language == .rust ? "cargo" : "go"
             return "wasm: \(tool) build \(inputs.first ?? "")\(toolchain == .container ? " in the builder container" : "")"
         case .btfgen:
-            let archive = inputs.count > 1 ? inputs[1] : "the archive"
+            let archive = btfHubArchive ?? "the archive"
             return "\(archText)btfgen: bpftool gen min_core_btf for every \(arch?.btfHubName ?? "") kernel in \(archive)\(toolchain == .container ? " in the builder container" : "")"
         }
     }

@@ -14,6 +14,31 @@ public struct ContainerSettings: Codable, Hashable, Sendable {
     }
 }
 
+/// The folders mounted into a build container, container folder → host folder, read both ways: the
+/// one table a job (to find what a container command read or wrote) and the toolchain (to name a host
+/// file to a command) both use.
+public struct MountTable: Sendable {
+    public let mounts: [String: String]
+
+    public init(_ mounts: [String: String]) { self.mounts = mounts }
+
+    /// A container path as the host sees it; nil outside every mount (a file of the image itself).
+    public func hostPath(_ path: String) -> String? {
+        for (inside, host) in mounts.sorted(by: { $0.key.count > $1.key.count }) where path == inside || path.hasPrefix(inside + "/") {
+            return host + path.dropFirst(inside.count)
+        }
+        return nil
+    }
+
+    /// A host path as a container command sees it; nil when no mount shows it.
+    public func containerPath(_ hostPath: String) -> String? {
+        for (inside, host) in mounts.sorted(by: { $0.value.count > $1.value.count }) where hostPath == host || hostPath.hasPrefix(host + "/") {
+            return inside + hostPath.dropFirst(host.count)
+        }
+        return nil
+    }
+}
+
 /// The fixed layout of a build container, as ig lays it out: the gadget at /work (read-only), the
 /// output at /out, and gadgetc's libbpf overlay at /gadgetc/compat.
 public enum ContainerLayout {

@@ -45,11 +45,5 @@ public struct BuilderContainerToolchain: StepToolchain {
     public var kind: ToolchainDecision.Toolchain { .container }
     public var compilerIdentity: String { "container \(image)" }
 
-    public func visiblePath(_ hostPath: String) -> String? {
-        for (inside, host) in mounts.sorted(by: { $0.value.count > $1.value.count })
-        where hostPath == host || hostPath.hasPrefix(host + "/") {
-            return inside + hostPath.dropFirst(host.count)
-        }
-        return nil
-    }
+    public func visiblePath(_ hostPath: String) -> String? { MountTable(mounts).containerPath(hostPath) }
 }

@@ -1,0 +1,277 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Where the team's cache is: `HOST[:PORT]/REPOSITORY` of an OCI registry (`--remote-cache`,
+/// `GADGETC_REMOTE_CACHE`), read-only unless uploads are asked for (`--remote-cache-upload`, what CI sets).
+public struct RemoteCacheSettings: Codable, Hashable, Sendable {
+    public var host: String
+    public var repository: String
+    public var upload: Bool
+    /// Each request's bound: a slow registry costs a build at most this per request, then the build
+    /// goes on with the local cache alone.
+    public var timeoutSeconds: Double
+
+    public static let defaultTimeoutSeconds = 3.0
+
+    public init(host: String, repository: String, upload: Bool = false, timeoutSeconds: Double = RemoteCacheSettings.defaultTimeoutSeconds) {
+        self.host = host
+        self.repository = repository
+        self.upload = upload
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    /// Parses `HOST[:PORT]/REPOSITORY` (a repository of lowercase path components, as OCI names them).
+    public init(parsing reference: String, upload: Bool = false, timeoutSeconds: Double = RemoteCacheSettings.defaultTimeoutSeconds) throws {
+        var text = reference
+        for scheme in ["https://", "http://"] where text.hasPrefix(scheme) { text.removeFirst(scheme.count) }
+        guard let slash = text.firstIndex(of: "/"), slash != text.startIndex else { throw RemoteCacheError.badReference(reference) }
+        let host = String(text[..<slash])
+        let repository = String(text[text.index(after: slash)...])
+        let component = #"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*$"#
+        guard !repository.isEmpty, repository.split(separator: "/", omittingEmptySubsequences: false).allSatisfy({
+            $0.range(of: component, options: .regularExpression) != nil
+        }), host.range(of: #"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9a-fA-F:]+\](:[0-9]{1,5})?$"#, options: .regularExpression) != nil else {
+            throw RemoteCacheError.badReference(reference)
+        }
+        self.init(host: host, repository: repository, upload: upload, timeoutSeconds: timeoutSeconds)
+    }
+
+    /// Plain HTTP for loopback registries; HTTPS for every other host.
+    public var scheme: String {
+        let name = host.hasPrefix("[") ? String(host.prefix { $0 != "]" }) + "]" : String(host.split(separator: ":").first ?? "")
+        return ["localhost", "127.0.0.1", "[::1]"].contains(name) || name.hasPrefix("127.") ? "http" : "https"
+    }
+
+    public var description: String { "\(host)/\(repository)" }
+}
+
+public enum RemoteCacheError: Error, Equatable, CustomStringConvertible {
+    case badReference(String)
+
+    public var description: String {
+        switch self {
+        case .badReference(let text):
+            return "'\(text)' is not a remote cache reference: give HOST[:PORT]/REPOSITORY of an OCI registry, e.g. registry.example.com/team/gadgetc-cache or 127.0.0.1:5000/cache"
+        }
+    }
+}
+
+/// One compile the team's cache knows: the files its compile read (portable paths, content digests)
+/// and the object it made. Stored as an OCI manifest tagged with the portable key, whose config is
+/// this record and whose one layer is the object.
+struct RemoteCompileRecord: Codable, Equatable {
+    struct Dependency: Codable, Equatable {
+        var path: String
+        var digest: String
+    }
+    var dependencies: [Dependency]
+    /// `sha256:<hex>` of the object layer.
+    var object: String
+    /// The folders of the machine that compiled it, by portable name: its object records them.
+    var folders: [String: String]?
+}
+
+/// The team's cache, spoken to as an OCI registry (distribution API v2): a lookup is `GET manifests/<key>`
+/// then the config and object blobs, each checked against its digest; an upload puts the blobs (a
+/// `HEAD` first: blobs are content-addressed) and then the manifest. Nothing it does fails a build:
+/// the first failure (unreachable, too slow, refused, a server error) disables it for the rest of the
+/// run with one warning, and the build goes on with the local cache.
+public final class RemoteCache: @unchecked Sendable {
+    public let settings: RemoteCacheSettings
+    let http: HTTPClient
+    private let lock = NSLock()
+    private var disabledReason: String?
+    private var uploads: [Task<Void, Never>] = []
+    /// Said once, when the cache stops being used.
+    public var onWarning: (@Sendable (String) -> Void)?
+    public private(set) var statistics = RemoteCacheStatistics()
+
+    static let manifestType = "application/vnd.oci.image.manifest.v1+json"
+    static let artifactType = "application/vnd.gadgetc.cache.compile.v1"
+    static let recordType = "application/vnd.gadgetc.cache.record.v1+json"
+    static let objectType = "application/vnd.gadgetc.cache.object.v1"
+
+    public init(settings: RemoteCacheSettings, httpClient: HTTPClient = RemoteCache.sharedHTTPClient) {
+        self.settings = settings
+        self.http = httpClient
+    }
+
+    /// The process's client for registries: a connect is bounded, never retried (a dead registry must
+    /// not cost a build more than one bound).
+    public static let sharedHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .follow(max: 3, allowCycles: false),
+                                                     timeout: HTTPClient.Configuration.Timeout(connect: .seconds(3), read: .seconds(30)),
+                                                     decompression: .disabled)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
+    public var isEnabled: Bool { lock.withLock { disabledReason == nil } }
+
+    // MARK: Lookup
+
+    /// The record under `key`, or nil (a miss, or the cache is off).
+    func record(_ key: String) async -> RemoteCompileRecord? {
+        guard isEnabled else { return nil }
+        guard let (status, body) = await request(.GET, "manifests/\(key)", accept: Self.manifestType) else { return nil }
+        guard status == 200 else {
+            if status != 404 { disable("the registry answered \(status) to a lookup") }
+            record(miss: true)
+            return nil
+        }
+        guard let manifest = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+              let config = manifest["config"] as? [String: Any], let configDigest = config["digest"] as? String,
+              let configBytes = await blob(configDigest),
+              let record = try? JSONDecoder().decode(RemoteCompileRecord.self, from: configBytes) else {
+            record(miss: true)
+            return nil
+        }
+        return record
+    }
+
+    /// A blob, only if its bytes have the digest asked for (a mismatch is a miss and a warning).
+    func blob(_ digest: String) async -> Data? {
+        guard isEnabled, digest.hasPrefix("sha256:") else { return nil }
+        guard let (status, body) = await request(.GET, "blobs/\(digest)") else { return nil }
+        guard status == 200 else { return nil }
+        guard "sha256:" + ContentDigest.hex(body) == digest else {
+            onWarning?("warning: the remote cache \(settings.description) served blob \(digest.prefix(19))… with other bytes; not used")
+            return nil
+        }
+        lock.withLock { statistics.bytesDown += body.count }
+        return body
+    }
+
+    func record(miss: Bool) {
+        lock.withLock { if miss { statistics.misses += 1 } else { statistics.hits += 1 } }
+    }
+
+    // MARK: Upload
+
+    /// Uploads a record and its object in the background; `finishUploads()` waits for them.
+    func uploadInBackground(key: String, record: @escaping @Sendable () -> (RemoteCompileRecord, Data)?) {
+        guard settings.upload, isEnabled else { return }
+        let task = Task { [self] in
+            guard let (made, object) = record() else { return }
+            await upload(key: key, record: made, object: object)
+        }
+        lock.withLock { uploads.append(task) }
+    }
+
+    public func finishUploads() async {
+        while let task = lock.withLock({ uploads.popLast() }) { await task.value }
+    }
+
+    func upload(key: String, record: RemoteCompileRecord, object: Data) async {
+        guard let recordBytes = try? JSONEncoder.sorted.encode(record) else { return }
+        let recordDigest = "sha256:" + ContentDigest.hex(recordBytes)
+        guard await putBlob(object, digest: record.object), await putBlob(recordBytes, digest: recordDigest) else { return }
+        let manifest: [String: Any] = [
+            "schemaVersion": 2, "mediaType": Self.manifestType, "artifactType": Self.artifactType,
+            "config": ["mediaType": Self.recordType, "digest": recordDigest, "size": recordBytes.count],
+            "layers": [["mediaType": Self.objectType, "digest": record.object, "size": object.count]],
+        ]
+        guard let body = try? JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys]) else { return }
+        guard let (status, _) = await request(.PUT, "manifests/\(key)", body: body, contentType: Self.manifestType) else { return }
+        if status == 201 || status == 200 {
+            lock.withLock { statistics.uploads += 1 }
+        } else {
+            disable("the registry answered \(status) to an upload (does this user may push to \(settings.repository)?)")
+        }
+    }
+
+    /// A blob the registry does not have yet, in one request (`POST uploads/` then `PUT ?digest=`).
+    func putBlob(_ data: Data, digest: String) async -> Bool {
+        guard let (head, _) = await request(.HEAD, "blobs/\(digest)") else { return false }
+        if head == 200 { return true }
+        guard let (status, headers, _) = await exchange(.POST, "blobs/uploads/"), status == 202,
+              let location = headers.first(name: "Location") else {
+            disable("the registry refused to start an upload")
+            return false
+        }
+        let base = location.hasPrefix("http") ? location : "\(settings.scheme)://\(settings.host)\(location)"
+        let url = base + (base.contains("?") ? "&" : "?") + "digest=\(digest)"
+        guard let (put, _, _) = await exchange(.PUT, url: url, body: data, contentType: "application/octet-stream"), put == 201 else {
+            disable("the registry refused a blob upload")
+            return false
+        }
+        lock.withLock { statistics.bytesUp += data.count }
+        return true
+    }
+
+    // MARK: HTTP
+
+    func request(_ method: HTTPMethod, _ path: String, body: Data? = nil, accept: String? = nil, contentType: String? = nil) async -> (Int, Data)? {
+        guard let (status, _, data) = await exchange(method, path, body: body, accept: accept, contentType: contentType) else { return nil }
+        return (status, data)
+    }
+
+    func exchange(_ method: HTTPMethod, _ path: String = "", url: String? = nil, body: Data? = nil, accept: String? = nil,
+                  contentType: String? = nil) async -> (Int, HTTPHeaders, Data)? {
+        guard isEnabled else { return nil }
+        var request = HTTPClientRequest(url: url ?? "\(settings.scheme)://\(settings.host)/v2/\(settings.repository)/\(path)")
+        request.method = method
+        if let accept { request.headers.add(name: "Accept", value: accept) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: contentType ?? "application/octet-stream")
+            request.headers.add(name: "Content-Length", value: "\(body.count)")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let bound = TimeAmount.milliseconds(Int64(settings.timeoutSeconds * 1000))
+        do {
+            let response = try await http.execute(request, timeout: bound)
+            let data = method == .HEAD ? Data() : Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
+            let status = Int(response.status.code)
+            if status == 401 || status == 403 {
+                disable("the registry wants credentials (\(status)); gadgetc does not send any yet")
+                return nil
+            }
+            if status >= 500 {
+                disable("the registry answered \(status)")
+                return nil
+            }
+            return (status, response.headers, data)
+        } catch {
+            disable(Self.reason(error, bound: settings.timeoutSeconds))
+            return nil
+        }
+    }
+
+    static func reason(_ error: Error, bound: Double) -> String {
+        let text = String(describing: error)
+        if text.contains("deadlineExceeded") || text.contains("readTimeout") || text.contains("connectTimeout") {
+            return "no answer within \(String(format: "%g", bound)) s"
+        }
+        if text.contains("111") || text.contains("refused") { return "connection refused" }
+        return "unreachable (\(text.prefix(120)))"
+    }
+
+    func disable(_ reason: String) {
+        let first = lock.withLock { () -> Bool in
+            guard disabledReason == nil else { return false }
+            disabledReason = reason
+            return true
+        }
+        if first { onWarning?("warning: remote cache \(settings.description): \(reason); building with the local cache only") }
+    }
+}
+
+/// What the remote cache did in one run (`--json` and `gadgetc cache stats` carry it).
+public struct RemoteCacheStatistics: Codable, Equatable, Sendable {
+    public var hits = 0
+    public var misses = 0
+    public var uploads = 0
+    public var bytesDown = 0
+    public var bytesUp = 0
+}
+
+extension JSONEncoder {
+    /// Keys sorted: the same record is the same bytes, so the same blob.
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+@testable import GadgetBuild
+
+/// The team's cache against the test environment's real registry (Debian's docker-registry on
+/// loopback): two checkouts in two folders with two local caches, the real gadgetc, the real clang.
+@Suite(.serialized, .enabled(if: ContainerTestEnvironment.isConfigured, ContainerTestEnvironment.skipReason))
+struct RemoteCacheTests {
+    /// A copy of a sample at a path of its own, with its own cache and layout.
+    struct Checkout {
+        let root: URL
+        var gadget: URL { root.appendingPathComponent("checkout/trace_exec") }
+
+        init() throws {
+            root = try Fixtures.temporaryDirectory("remote")
+            try FileManager.default.createDirectory(at: gadget.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: Fixtures.samples.appendingPathComponent("trace_exec"), to: gadget)
+        }
+
+        func build(_ extra: [String], environment: [String: String] = [:]) async throws -> (ProcessResult, BuildOutcome?) {
+            let result = try await Fixtures.run([Fixtures.gadgetc, "build", gadget.path, "-I", Fixtures.bundledHeaders, "--json",
+                                                 "--oci-layout", root.appendingPathComponent("layout").path, "-t", "remote:test"] + extra,
+                                                environment: ["GADGETC_CACHE_DIR": root.appendingPathComponent("cache").path, "SOURCE_DATE_EPOCH": "0"]
+                                                    .merging(environment) { $1 })
+            return (result, try? JSONDecoder().decode(BuildOutcome.self, from: Data(result.standardOutput.utf8)))
+        }
+
+        func remove() { try? FileManager.default.removeItem(at: root) }
+    }
+
+    static func repository(_ env: ContainerTestEnvironment) -> String {
+        "\(env.registry)/gadgetc-cache-\(UUID().uuidString.lowercased().prefix(8))"
+    }
+
+    @Test func aSecondCheckoutElsewhereBuildsWithoutCompilingAndGetsTheSameImage() async throws {
+        let env = try ContainerTestEnvironment.load()
+        let repository = Self.repository(env)
+        let first = try Checkout(), second = try Checkout()
+        defer { first.remove(); second.remove() }
+        let (uploaded, made) = try await first.build(["--remote-cache", repository, "--remote-cache-upload"])
+        try #require(uploaded.succeeded, "\(uploaded.standardError)")
+        #expect(made?.remoteCache?.uploads == 2, "\(String(describing: made?.remoteCache))")
+
+        // Both compiles come from the registry (a hit is only counted when the object is used instead of clang).
+        let (fetched, taken) = try await second.build(["--remote-cache", repository])
+        try #require(fetched.succeeded, "\(fetched.standardError)")
+        #expect(taken?.digest == made?.digest)
+        #expect(taken?.remoteCache?.hits == 2 && taken?.remoteCache?.misses == 0, "\(String(describing: taken?.remoteCache))")
+        // The local cache was back-filled: another request (no shortcut from the last build) asks the registry nothing.
+        let (again, local) = try await second.build(["--remote-cache", repository, "--no-validate-metadata"])
+        try #require(again.succeeded, "\(again.standardError)")
+        #expect((local?.remoteCache?.hits ?? 0) == 0 && (local?.remoteCache?.misses ?? 0) == 0, "\(String(describing: local?.remoteCache))")
+    }
+
+    @Test func readOnlyUnlessUploadIsAsked() async throws {
+        let env = try ContainerTestEnvironment.load()
+        let repository = Self.repository(env)
+        let checkout = try Checkout()
+        defer { checkout.remove() }
+        let (result, outcome) = try await checkout.build(["--remote-cache", repository])
+        try #require(result.succeeded, "\(result.standardError)")
+        #expect(outcome?.remoteCache?.uploads == 0 && outcome?.remoteCache?.misses == 2)
+        let name = repository.split(separator: "/", maxSplits: 1).last ?? ""
+        let tags = try await Fixtures.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://\(env.registry)/v2/\(name)/tags/list"])
+        #expect(tags.standardOutput == "404", "the repository exists: \(tags.standardOutput)")
+    }
+
+    @Test func aRegistryThatIsDownCostsOneWarningLine() async throws {
+        let env = try ContainerTestEnvironment.load()
+        let checkout = try Checkout()
+        defer { checkout.remove() }
+        let (result, outcome) = try await checkout.build(["--remote-cache", "\(env.closedRegistry)/cache", "--remote-cache-upload"])
+        try #require(result.succeeded, "\(result.standardError)")
+        let warnings = result.standardError.split(separator: "\n").filter { $0.contains("remote cache") }
+        #expect(warnings.count == 1 && warnings[0].contains("building with the local cache only"), "\(result.standardError)")
+        #expect(outcome?.remoteCache?.hits == 0)
+    }
+
+    @Test func aBlobWithOtherBytesIsNotUsed() async throws {
+        let env = try ContainerTestEnvironment.load()
+        let repository = Self.repository(env)
+        let first = try Checkout(), second = try Checkout()
+        defer { first.remove(); second.remove() }
+        let (uploaded, made) = try await first.build(["--remote-cache", repository, "--remote-cache-upload"])
+        try #require(uploaded.succeeded, "\(uploaded.standardError)")
+        // The registry serves its files as they are on disk: damage every ELF object it holds.
+        let state = URL(fileURLWithPath: ProcessInfo.processInfo.environment[ContainerTestEnvironment.variable] ?? "").deletingLastPathComponent()
+        let blobs = state.appendingPathComponent("registry/data/docker/registry/v2/blobs")
+        var damaged: [(URL, Data)] = []
+        // Put back afterwards: the registry's storage outlives the test, and other repositories share blobs.
+        defer { for (url, bytes) in damaged { try? bytes.write(to: url) } }
+        for file in Fixtures.files(under: blobs) where file.hasSuffix("/data") {
+            let url = blobs.appendingPathComponent(file)
+            guard let bytes = try? Data(contentsOf: url), bytes.starts(with: [0x7f, 0x45, 0x4c, 0x46]), bytes.count > 64 else { continue }
+            var changed = bytes
+            changed[40] ^= 0xff
+            try changed.write(to: url)
+            damaged.append((url, bytes))
+        }
+        try #require(damaged.count >= 2)
+        let (fetched, taken) = try await second.build(["--remote-cache", repository])
+        try #require(fetched.succeeded, "\(fetched.standardError)")
+        #expect(fetched.standardError.contains("with other bytes; not used"), "\(fetched.standardError)")
+        #expect(taken?.remoteCache?.hits == 0)
+        #expect(taken?.digest == made?.digest)
+    }
+}
