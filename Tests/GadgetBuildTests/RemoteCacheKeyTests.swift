@@ -50,11 +50,44 @@ import Testing
 
     @Test func referencesAreHostAndRepository() throws {
         let settings = try RemoteCacheSettings(parsing: "registry.example.com:5000/team/gadgetc-cache")
-        #expect(settings.host == "registry.example.com:5000" && settings.repository == "team/gadgetc-cache" && settings.scheme == "https")
-        #expect(try RemoteCacheSettings(parsing: "127.0.0.1:5000/cache").scheme == "http")
-        #expect(try RemoteCacheSettings(parsing: "localhost/cache").scheme == "http")
+        #expect(settings.host == "registry.example.com:5000" && settings.repository == "team/gadgetc-cache"
+                && settings.scheme(environment: [:]) == "https")
+        #expect(try RemoteCacheSettings(parsing: "127.0.0.1:5000/cache").scheme(environment: [:]) == "http")
+        #expect(try RemoteCacheSettings(parsing: "localhost/cache").scheme(environment: [:]) == "http")
+        var withCA = try RemoteCacheSettings(parsing: "127.0.0.1:5000/cache")
+        withCA.certificateAuthority = "/ca.pem"
+        #expect(withCA.scheme(environment: [:]) == "https")
+        #expect(try RemoteCacheSettings(parsing: "http://registry.lan:5000/cache").scheme(environment: [:]) == "http")
+        #expect(settings.scheme(environment: ["GADGETC_REMOTE_CACHE_INSECURE": "other:1, registry.example.com:5000"]) == "http")
         for bad in ["registry.example.com", "/cache", "host/Upper", "host/a//b", "ho st/x"] {
             #expect(throws: RemoteCacheError.badReference(bad)) { try RemoteCacheSettings(parsing: bad) }
         }
+    }
+
+    @Test func credentialsAreFoundWhereDockerAndPodmanKeepThem() {
+        let docker = #"{"auths": {"reg.example:5000": {"auth": "\#(Data("ann:s3cret:x".utf8).base64EncodedString())"}}}"#
+        let podman = #"{"auths": {"https://reg.example:5000": {"identitytoken": "tok"}}}"#
+        let helpers = #"{"credHelpers": {"reg.example:5000": "pass"}, "auths": {"reg.example:5000": {"auth": "eDp5"}}}"#
+        func find(_ files: [String: String], helper: @escaping (String, String) -> Data? = { _, _ in nil }) -> RegistryCredentials? {
+            RegistryCredentials.find(host: "reg.example:5000", environment: ["HOME": "/h", "XDG_RUNTIME_DIR": "/run/u"],
+                                     read: { files[$0].map { Data($0.utf8) } }, helper: helper)
+        }
+        #expect(find(["/h/.docker/config.json": docker]) == RegistryCredentials(secret: .basic(user: "ann", password: "s3cret:x"), source: "/h/.docker/config.json"))
+        // podman's file comes before docker's
+        #expect(find(["/h/.docker/config.json": docker, "/run/u/containers/auth.json": podman])?.secret == .identityToken("tok"))
+        let fromHelper = find(["/h/.docker/config.json": helpers]) { name, host in
+            name == "pass" && host == "reg.example:5000" ? Data(#"{"Username": "bob", "Secret": "pw"}"#.utf8) : nil
+        }
+        #expect(fromHelper?.secret == .basic(user: "bob", password: "pw") && fromHelper?.source == "docker-credential-pass")
+        #expect(find([:]) == nil)
+        #expect(!"\(String(describing: find(["/h/.docker/config.json": docker])))".contains("s3cret"))
+    }
+
+    @Test func challengesAreRead() {
+        let bearer = AuthChallenge(#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull""#)
+        #expect(bearer == AuthChallenge(scheme: "bearer", parameters: ["realm": "https://auth.example/token", "service": "registry.example",
+                                                                       "scope": "repository:a/b:pull"]))
+        #expect(AuthChallenge(#"Basic realm="gadgetc-test""#)?.scheme == "basic")
+        #expect(AuthChallenge("") == nil)
     }
 }

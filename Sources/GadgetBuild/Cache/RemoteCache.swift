@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// Where the team's cache is: `HOST[:PORT]/REPOSITORY` of an OCI registry (`--remote-cache`,
 /// `GADGETC_REMOTE_CACHE`), read-only unless uploads are asked for (`--remote-cache-upload`, what CI sets).
@@ -9,6 +10,11 @@ public struct RemoteCacheSettings: Codable, Hashable, Sendable {
     public var host: String
     public var repository: String
     public var upload: Bool
+    /// `https://` or `http://` given in the reference, else chosen by `scheme`.
+    public var explicitScheme: String?
+    /// A PEM file of the CA that signed the registry's certificate (`GADGETC_REMOTE_CACHE_CA`, or
+    /// docker's /etc/docker/certs.d/HOST/ca.crt), trusted besides the system's.
+    public var certificateAuthority: String?
     /// Each request's bound: a slow registry costs a build at most this per request, then the build
     /// goes on with the local cache alone.
     public var timeoutSeconds: Double
@@ -25,7 +31,11 @@ public struct RemoteCacheSettings: Codable, Hashable, Sendable {
     /// Parses `HOST[:PORT]/REPOSITORY` (a repository of lowercase path components, as OCI names them).
     public init(parsing reference: String, upload: Bool = false, timeoutSeconds: Double = RemoteCacheSettings.defaultTimeoutSeconds) throws {
         var text = reference
-        for scheme in ["https://", "http://"] where text.hasPrefix(scheme) { text.removeFirst(scheme.count) }
+        var explicit: String?
+        for scheme in ["https://", "http://"] where text.hasPrefix(scheme) {
+            text.removeFirst(scheme.count)
+            explicit = String(scheme.dropLast(3))
+        }
         guard let slash = text.firstIndex(of: "/"), slash != text.startIndex else { throw RemoteCacheError.badReference(reference) }
         let host = String(text[..<slash])
         let repository = String(text[text.index(after: slash)...])
@@ -36,12 +46,28 @@ public struct RemoteCacheSettings: Codable, Hashable, Sendable {
             throw RemoteCacheError.badReference(reference)
         }
         self.init(host: host, repository: repository, upload: upload, timeoutSeconds: timeoutSeconds)
+        explicitScheme = explicit
     }
 
-    /// Plain HTTP for loopback registries; HTTPS for every other host.
-    public var scheme: String {
+    /// HTTPS, except for loopback registries without a CA of their own and for hosts listed as insecure
+    /// (`GADGETC_REMOTE_CACHE_INSECURE=host[:port],…`), or what the reference says.
+    public func scheme(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let explicitScheme { return explicitScheme }
+        let insecure = (environment["GADGETC_REMOTE_CACHE_INSECURE"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        if insecure.contains(host) { return "http" }
+        return isLoopback && certificateAuthority == nil ? "http" : "https"
+    }
+
+    var isLoopback: Bool {
         let name = host.hasPrefix("[") ? String(host.prefix { $0 != "]" }) + "]" : String(host.split(separator: ":").first ?? "")
-        return ["localhost", "127.0.0.1", "[::1]"].contains(name) || name.hasPrefix("127.") ? "http" : "https"
+        return ["localhost", "127.0.0.1", "[::1]"].contains(name) || name.hasPrefix("127.")
+    }
+
+    /// The CA file for `host`: `GADGETC_REMOTE_CACHE_CA`, else docker's per-registry one when present.
+    static func certificateAuthority(host: String, environment: [String: String], fileExists: (String) -> Bool) -> String? {
+        if let file = environment["GADGETC_REMOTE_CACHE_CA"], !file.isEmpty { return file }
+        let docker = "/etc/docker/certs.d/\(host)/ca.crt"
+        return fileExists(docker) ? docker : nil
     }
 
     public var description: String { "\(host)/\(repository)" }
@@ -84,6 +110,11 @@ public final class RemoteCache: @unchecked Sendable {
     private let lock = NSLock()
     private var disabledReason: String?
     private var uploads: [Task<Void, Never>] = []
+    /// The `Authorization` value that worked (Basic, or a bearer token), once a challenge asked for one.
+    private var authorization: String?
+    /// Looked up on the first challenge only: a public registry never makes gadgetc read credential files.
+    private var credentials: RegistryCredentials??
+    let environment: [String: String]
     /// Said once, when the cache stops being used.
     public var onWarning: (@Sendable (String) -> Void)?
     public private(set) var statistics = RemoteCacheStatistics()
@@ -93,20 +124,46 @@ public final class RemoteCache: @unchecked Sendable {
     static let recordType = "application/vnd.gadgetc.cache.record.v1+json"
     static let objectType = "application/vnd.gadgetc.cache.object.v1"
 
-    public init(settings: RemoteCacheSettings, httpClient: HTTPClient = RemoteCache.sharedHTTPClient) {
+    public init(settings: RemoteCacheSettings, environment: [String: String] = ProcessInfo.processInfo.environment, httpClient: HTTPClient? = nil) {
+        var settings = settings
+        if settings.certificateAuthority == nil {
+            settings.certificateAuthority = RemoteCacheSettings.certificateAuthority(host: settings.host, environment: environment,
+                                                                                     fileExists: { FileManager.default.fileExists(atPath: $0) })
+        }
         self.settings = settings
-        self.http = httpClient
+        self.environment = environment
+        self.http = httpClient ?? settings.certificateAuthority.map(RemoteCache.client(trusting:)) ?? RemoteCache.sharedHTTPClient
     }
 
-    /// The process's client for registries: a connect is bounded, never retried (a dead registry must
-    /// not cost a build more than one bound).
-    public static let sharedHTTPClient: HTTPClient = {
+    static func configuration() -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .follow(max: 3, allowCycles: false),
                                                      timeout: HTTPClient.Configuration.Timeout(connect: .seconds(3), read: .seconds(30)),
                                                      decompression: .disabled)
         configuration.connectionPool.retryConnectionEstablishment = false
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-    }()
+        return configuration
+    }
+
+    /// The process's client for registries: a connect is bounded, never retried (a dead registry must
+    /// not cost a build more than one bound).
+    public static let sharedHTTPClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration())
+
+    /// A client that also trusts the CA in `file` (a registry with a certificate of a private CA); one
+    /// per file for the process's life, like the shared one (a client must not end without a shutdown).
+    static func client(trusting file: String) -> HTTPClient {
+        clientsLock.withLock {
+            if let known = clientsByCA[file] { return known }
+            var configuration = configuration()
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.additionalTrustRoots = [.file(file)]
+            configuration.tlsConfiguration = tls
+            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+            clientsByCA[file] = client
+            return client
+        }
+    }
+
+    private static let clientsLock = NSLock()
+    nonisolated(unsafe) private static var clientsByCA: [String: HTTPClient] = [:]
 
     public var isEnabled: Bool { lock.withLock { disabledReason == nil } }
 
@@ -191,7 +248,7 @@ public final class RemoteCache: @unchecked Sendable {
             disable("the registry refused to start an upload")
             return false
         }
-        let base = location.hasPrefix("http") ? location : "\(settings.scheme)://\(settings.host)\(location)"
+        let base = location.hasPrefix("http") ? location : "\(settings.scheme(environment: environment))://\(settings.host)\(location)"
         let url = base + (base.contains("?") ? "&" : "?") + "digest=\(digest)"
         guard let (put, _, _) = await exchange(.PUT, url: url, body: data, contentType: "application/octet-stream"), put == 201 else {
             disable("the registry refused a blob upload")
@@ -210,32 +267,95 @@ public final class RemoteCache: @unchecked Sendable {
 
     func exchange(_ method: HTTPMethod, _ path: String = "", url: String? = nil, body: Data? = nil, accept: String? = nil,
                   contentType: String? = nil) async -> (Int, HTTPHeaders, Data)? {
-        guard isEnabled else { return nil }
-        var request = HTTPClientRequest(url: url ?? "\(settings.scheme)://\(settings.host)/v2/\(settings.repository)/\(path)")
-        request.method = method
-        if let accept { request.headers.add(name: "Accept", value: accept) }
-        if let body {
-            request.headers.add(name: "Content-Type", value: contentType ?? "application/octet-stream")
-            request.headers.add(name: "Content-Length", value: "\(body.count)")
-            request.body = .bytes(ByteBuffer(bytes: body))
-        }
         let bound = TimeAmount.milliseconds(Int64(settings.timeoutSeconds * 1000))
-        do {
-            let response = try await http.execute(request, timeout: bound)
-            let data = method == .HEAD ? Data() : Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
-            let status = Int(response.status.code)
-            if status == 401 || status == 403 {
-                disable("the registry wants credentials (\(status)); gadgetc does not send any yet")
+        for attempt in 0..<2 {
+            guard isEnabled else { return nil }
+            var request = HTTPClientRequest(url: url ?? "\(settings.scheme(environment: environment))://\(settings.host)/v2/\(settings.repository)/\(path)")
+            request.method = method
+            if let accept { request.headers.add(name: "Accept", value: accept) }
+            if let authorization = lock.withLock({ authorization }) { request.headers.add(name: "Authorization", value: authorization) }
+            if let body {
+                request.headers.add(name: "Content-Type", value: contentType ?? "application/octet-stream")
+                request.headers.add(name: "Content-Length", value: "\(body.count)")
+                request.body = .bytes(ByteBuffer(bytes: body))
+            }
+            do {
+                let response = try await http.execute(request, timeout: bound)
+                let data = method == .HEAD ? Data() : Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
+                let status = Int(response.status.code)
+                if status == 401, attempt == 0, let challenge = response.headers.first(name: "WWW-Authenticate").flatMap(AuthChallenge.init),
+                   await authorize(challenge, bound: bound) {
+                    continue
+                }
+                if status == 401 || status == 403 {
+                    disable(refusal(status, method: method))
+                    return nil
+                }
+                if status >= 500 {
+                    disable("the registry answered \(status)")
+                    return nil
+                }
+                return (status, response.headers, data)
+            } catch {
+                disable(Self.reason(error, bound: settings.timeoutSeconds))
                 return nil
             }
-            if status >= 500 {
-                disable("the registry answered \(status)")
-                return nil
+        }
+        return nil
+    }
+
+    /// Why the registry said no, naming where the credentials came from (never what they are).
+    func refusal(_ status: Int, method: HTTPMethod) -> String {
+        let found = lock.withLock { credentials ?? nil }
+        guard let found else {
+            return "the registry wants credentials (\(status)) and none were found for \(settings.host): run `docker login \(settings.host)` (or podman login), or set REGISTRY_AUTH_FILE"
+        }
+        let action = method == .GET || method == .HEAD ? "read" : "write"
+        return "the registry refused to let \(found) \(action) \(settings.repository) (\(status))"
+    }
+
+    /// Answers a challenge: Basic with the user's credentials, or a bearer token from the realm it names
+    /// (asked with those credentials, or anonymously). False when there is nothing to answer with.
+    func authorize(_ challenge: AuthChallenge, bound: TimeAmount) async -> Bool {
+        let found: RegistryCredentials? = lock.withLock {
+            if let known = credentials { return known }
+            let looked = RegistryCredentials.find(host: settings.host, environment: environment)
+            credentials = .some(looked)
+            return looked
+        }
+        switch challenge.scheme {
+        case "basic":
+            guard let header = found?.basicAuthorization else { return false }
+            lock.withLock { authorization = header }
+            return true
+        case "bearer":
+            guard let realm = challenge.parameters["realm"], var components = URLComponents(string: realm) else { return false }
+            let scope = challenge.parameters["scope"] ?? "repository:\(settings.repository):\(settings.upload ? "pull,push" : "pull")"
+            var request: HTTPClientRequest
+            if case .identityToken(let token) = found?.secret {
+                request = HTTPClientRequest(url: realm)
+                request.method = .POST
+                var form = URLComponents()
+                form.queryItems = [URLQueryItem(name: "grant_type", value: "refresh_token"), URLQueryItem(name: "refresh_token", value: token),
+                                   URLQueryItem(name: "service", value: challenge.parameters["service"] ?? settings.host),
+                                   URLQueryItem(name: "scope", value: scope), URLQueryItem(name: "client_id", value: "gadgetc")]
+                request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+                request.body = .bytes(ByteBuffer(string: form.percentEncodedQuery ?? ""))
+            } else {
+                components.queryItems = (components.queryItems ?? []) + [URLQueryItem(name: "service", value: challenge.parameters["service"] ?? settings.host),
+                                                                         URLQueryItem(name: "scope", value: scope)]
+                guard let url = components.string else { return false }
+                request = HTTPClientRequest(url: url)
+                if let header = found?.basicAuthorization { request.headers.add(name: "Authorization", value: header) }
             }
-            return (status, response.headers, data)
-        } catch {
-            disable(Self.reason(error, bound: settings.timeoutSeconds))
-            return nil
+            guard let response = try? await http.execute(request, timeout: bound), response.status.code == 200,
+                  let body = try? await response.body.collect(upTo: 1 << 20),
+                  let answer = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
+                  let token = (answer["token"] as? String) ?? (answer["access_token"] as? String), !token.isEmpty else { return false }
+            lock.withLock { authorization = "Bearer \(token)" }
+            return true
+        default:
+            return false
         }
     }
 

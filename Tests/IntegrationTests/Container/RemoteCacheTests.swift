@@ -104,4 +104,73 @@ struct RemoteCacheTests {
         #expect(taken?.remoteCache?.hits == 0)
         #expect(taken?.digest == made?.digest)
     }
+
+    /// The test environment's TLS registry with basic auth, and a private credentials folder for gadgetc.
+    struct SecureRegistry {
+        let host: String
+        let ca: String
+        let user: String
+        let password: String
+
+        static func load() throws -> SecureRegistry {
+            let text = try String(contentsOfFile: ProcessInfo.processInfo.environment[ContainerTestEnvironment.variable] ?? "", encoding: .utf8)
+            var values: [String: String] = [:]
+            for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+                guard let equals = line.firstIndex(of: "=") else { continue }
+                values[String(line[..<equals])] = String(line[line.index(after: equals)...])
+            }
+            guard let host = values["GADGETC_TESTENV_SECURE_REGISTRY"], let ca = values["GADGETC_TESTENV_SECURE_CA"],
+                  let user = values["GADGETC_TESTENV_SECURE_USER"], let file = values["GADGETC_TESTENV_SECURE_PASSWORD_FILE"] else {
+                throw EngineError.invalidResponse(operation: "read the test environment", reason: "GADGETC_TESTENV_SECURE_REGISTRY is missing; rerun .ci/testenv/up")
+            }
+            return SecureRegistry(host: host, ca: ca, user: user, password: try String(contentsOfFile: file, encoding: .utf8))
+        }
+
+        /// Variables that make gadgetc find only the credentials written here (docker's config.json), and trust the CA.
+        func environment(in folder: URL, password: String?) throws -> [String: String] {
+            let docker = folder.appendingPathComponent("docker")
+            try FileManager.default.createDirectory(at: docker, withIntermediateDirectories: true)
+            if let password {
+                let auth = Data("\(user):\(password)".utf8).base64EncodedString()
+                try Data(#"{"auths": {"\#(host)": {"auth": "\#(auth)"}}}"#.utf8).write(to: docker.appendingPathComponent("config.json"))
+            }
+            return ["DOCKER_CONFIG": docker.path, "REGISTRY_AUTH_FILE": folder.appendingPathComponent("none.json").path,
+                    "XDG_RUNTIME_DIR": folder.path, "XDG_CONFIG_HOME": folder.path, "GADGETC_REMOTE_CACHE_CA": ca]
+        }
+    }
+
+    @Test func anAuthenticatedRegistryOverTLSWithDockersCredentials() async throws {
+        let registry = try SecureRegistry.load()
+        let repository = "\(registry.host)/gadgetc-cache-\(UUID().uuidString.lowercased().prefix(8))"
+        let first = try Checkout(), second = try Checkout()
+        defer { first.remove(); second.remove() }
+        let (uploaded, made) = try await first.build(["--remote-cache", repository, "--remote-cache-upload"],
+                                                     environment: try registry.environment(in: first.root, password: registry.password))
+        try #require(uploaded.succeeded, "\(uploaded.standardError)")
+        #expect(made?.remoteCache?.uploads == 2, "\(uploaded.standardError)")
+        let (fetched, taken) = try await second.build(["--remote-cache", repository],
+                                                      environment: try registry.environment(in: second.root, password: registry.password))
+        try #require(fetched.succeeded, "\(fetched.standardError)")
+        #expect(taken?.remoteCache?.hits == 2 && taken?.digest == made?.digest, "\(fetched.standardError)")
+        #expect(!(uploaded.standardError + fetched.standardError + uploaded.standardOutput).contains(registry.password))
+    }
+
+    @Test func missingOrWrongCredentialsCostOneWarningAndNeverShowTheSecret() async throws {
+        let registry = try SecureRegistry.load()
+        let repository = "\(registry.host)/gadgetc-cache-\(UUID().uuidString.lowercased().prefix(8))"
+        let checkout = try Checkout()
+        defer { checkout.remove() }
+        let (anonymous, _) = try await checkout.build(["--remote-cache", repository], environment: try registry.environment(in: checkout.root, password: nil))
+        try #require(anonymous.succeeded, "\(anonymous.standardError)")
+        let warnings = anonymous.standardError.split(separator: "\n").filter { $0.contains("remote cache") }
+        #expect(warnings.count == 1 && warnings[0].contains("docker login \(registry.host)"), "\(anonymous.standardError)")
+
+        let wrong = "not-\(registry.password)"
+        let other = try Checkout()  // an empty local cache: the compiles are asked of the registry
+        defer { other.remove() }
+        let (refused, _) = try await other.build(["--remote-cache", repository], environment: try registry.environment(in: other.root, password: wrong))
+        try #require(refused.succeeded, "\(refused.standardError)")
+        #expect(refused.standardError.contains("refused to let credentials from") && refused.standardError.contains("config.json"), "\(refused.standardError)")
+        #expect(!refused.standardError.contains(wrong))
+    }
 }
