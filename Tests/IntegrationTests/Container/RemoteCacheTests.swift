@@ -174,3 +174,86 @@ struct RemoteCacheTests {
         #expect(!refused.standardError.contains(wrong))
     }
 }
+
+/// A loopback HTTP server for the failure modes a real registry does not show on demand: one that
+/// accepts and never answers, one that answers every request with a fixed status.
+final class MisbehavingRegistry: @unchecked Sendable {
+    let port: UInt16
+    private let fd: Int32
+    private let clients = Clients()
+
+    final class Clients: @unchecked Sendable {
+        private let lock = NSLock()
+        private var open: [Int32] = []
+        func add(_ fd: Int32) { lock.withLock { open.append(fd) } }
+        func closeAll() { lock.withLock { for fd in open { close(fd) } } }
+    }
+
+    /// `status` nil: never answer.
+    init(status: Int?) throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        fd = listener
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0, listen(listener, 16) == 0 else { throw POSIXError(.EADDRINUSE) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        port = UInt16(bigEndian: address.sin_port)
+        let clients = self.clients
+        Thread.detachNewThread {
+            while true {
+                let client = accept(listener, nil, nil)
+                guard client >= 0 else { return }
+                clients.add(client)
+                guard let status else { continue }  // keep it open, say nothing
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                _ = read(client, &buffer, buffer.count)
+                let answer = "HTTP/1.1 \(status) Failure\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                _ = answer.withCString { write(client, $0, strlen($0)) }
+                close(client)
+            }
+        }
+    }
+
+    var address: String { "127.0.0.1:\(port)" }
+
+    func stop() {
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+        clients.closeAll()
+    }
+}
+
+extension RemoteCacheTests {
+    @Test(arguments: [nil, 500] as [Int?])
+    func aSilentOrFailingRegistryCostsOneWarningAndTheBuildGoesOn(status: Int?) async throws {
+        let server = try MisbehavingRegistry(status: status)
+        defer { server.stop() }
+        let checkout = try Checkout()
+        defer { checkout.remove() }
+        let (result, outcome) = try await checkout.build(["--remote-cache", "\(server.address)/cache", "--remote-cache-upload", "--remote-cache-timeout", "1"])
+        try #require(result.succeeded, "\(result.standardError)")
+        let warnings = result.standardError.split(separator: "\n").filter { $0.contains("remote cache") }
+        let expected = status == nil ? "no answer within 1 s" : "the registry answered 500"
+        #expect(warnings.count == 1 && warnings[0].contains(expected), "\(result.standardError)")
+        #expect(outcome?.remoteCache?.hits == 0 && outcome?.remoteCache?.uploads == 0)
+    }
+
+    @Test func twoBuildsUploadingTheSameKeysAtOnceLeaveUsableEntries() async throws {
+        let env = try ContainerTestEnvironment.load()
+        let repository = Self.repository(env)
+        let one = try Checkout(), two = try Checkout(), reader = try Checkout()
+        defer { one.remove(); two.remove(); reader.remove() }
+        async let first = one.build(["--remote-cache", repository, "--remote-cache-upload"])
+        async let second = two.build(["--remote-cache", repository, "--remote-cache-upload"])
+        let (a, b) = try await (first, second)
+        try #require(a.0.succeeded && b.0.succeeded, "\(a.0.standardError)\n\(b.0.standardError)")
+        #expect(a.1?.digest == b.1?.digest)
+        let (read, taken) = try await reader.build(["--remote-cache", repository])
+        try #require(read.succeeded, "\(read.standardError)")
+        #expect(taken?.remoteCache?.hits == 2 && taken?.digest == a.1?.digest)
+    }
+}
