@@ -173,6 +173,9 @@ struct GadgetBatch {
             return results.compactMap { $0 }
         }
         await precompiledHeaders.startWanted()
+        if let remoteCache {
+            RemoteCacheStatistics.accumulate(remoteCache.unreportedStatistics(), in: CacheLocation(environment: ProcessInfo.processInfo.environment))
+        }
         return Array(zip(chosen, results)).map { (folder: $0.0, result: $0.1) }
     }
 

@@ -14,7 +14,9 @@ struct Cache: ParsableCommand {
         @OptionGroup(title: "Output") var output: OutputOptions
 
         func run() throws {
-            let statistics = CacheMaintenance(location: CacheLocation(environment: ProcessInfo.processInfo.environment)).statistics()
+            let location = CacheLocation(environment: ProcessInfo.processInfo.environment)
+            var statistics = CacheMaintenance(location: location).statistics()
+            statistics.remote = RemoteCacheStatistics.load(location)
             if output.json {
                 print(try JSONOutput.encode(statistics))
                 return
@@ -24,6 +26,13 @@ struct Cache: ParsableCommand {
                 print("  \(part.name.padding(toLength: 8, withPad: " ", startingAt: 0)) \(String(part.files).leftPadded(7)) files  \(ByteText.format(part.bytes).leftPadded(10))")
             }
             print("  total    \(ByteText.format(statistics.totalBytes)) of \(ByteText.format(statistics.maxBytes)) (pruned to that bound once a day)")
+            if let remote = statistics.remote {
+                let asked = remote.hits + remote.misses
+                print("remote cache (every build with --remote-cache so far):")
+                print("  \(remote.hits) hits, \(remote.misses) misses\(asked > 0 ? String(format: " (%.0f %% hits)", 100 * Double(remote.hits) / Double(asked)) : ""), \(remote.uploads) uploads")
+                print("  \(ByteText.format(Int64(remote.bytesDown))) down, \(ByteText.format(Int64(remote.bytesUp))) up")
+                print(String(format: "  compile time saved %.1f s (as measured where the objects were made); lookups took %.1f s", remote.millisecondsSaved / 1000, remote.lookupMilliseconds / 1000))
+            }
         }
     }
 

@@ -12,6 +12,7 @@ import Foundation
 ///     vmlinux/<16 hex>/<arch>/vmlinux.h       vmlinux.h generated from a kernel's BTF, and its `vmlinux.h.seal`
 ///     probe/compilers.json                    compiler identities
 ///     builds/<64 hex>                         build records (left alone: one small file per request)
+///     remote-stats.json, remote-stats.lock    the team cache's running totals (`cache stats`)
 ///     wasm/cargo/<16 hex>/, wasm/cargo-builder/<16 hex>/, wasm/go-build/
 ///                                             the wasm toolchains' own caches (CARGO_TARGET_DIR per crate, the
 ///                                             builder's GOCACHE): left to the toolchains, not trimmed by prune
@@ -22,7 +23,7 @@ enum CacheLayout {
     /// The parts maintenance looks after, in `gadgetc cache stats` order.
     static let parts = ["objects", "records", "pch", "vmlinux", "probe"]
     /// Everything gadgetc puts at the cache's root.
-    static let rootNames: Set<String> = Set(parts + ["builds", "wasm", "CACHEDIR.TAG", "last-prune"])
+    static let rootNames: Set<String> = Set(parts + ["builds", "wasm", "remote-stats.json", "remote-stats.lock", "CACHEDIR.TAG", "last-prune"])
     /// Parts whose files sit in a folder named by the first two characters of their own name.
     static let fannedOut: Set<String> = ["objects", "records"]
 

@@ -11,6 +11,8 @@ public struct CacheStatistics: Codable, Sendable {
     public var parts: [Part]
     public var totalBytes: Int64 { parts.reduce(0) { $0 + $1.bytes } }
     public var maxBytes: Int64
+    /// The team cache's running totals (`--remote-cache`), when any build used one.
+    public var remote: RemoteCacheStatistics?
 }
 
 /// Keeps the cache within its size bound: least recently used entries go first. Only files whose

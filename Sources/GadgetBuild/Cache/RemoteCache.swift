@@ -97,6 +97,8 @@ struct RemoteCompileRecord: Codable, Equatable {
     var object: String
     /// The folders of the machine that compiled it, by portable name: its object records them.
     var folders: [String: String]?
+    /// How long the compile took there: what a hit saves (`cache stats`).
+    var milliseconds: Double?
 }
 
 /// The team's cache, spoken to as an OCI registry (distribution API v2): a lookup is `GET manifests/<key>`
@@ -167,11 +169,31 @@ public final class RemoteCache: @unchecked Sendable {
 
     public var isEnabled: Bool { lock.withLock { disabledReason == nil } }
 
+    private var reported = RemoteCacheStatistics()
+
+    /// What happened since the last call (a `watch` reports after every round): for the running totals.
+    public func unreportedStatistics() -> RemoteCacheStatistics {
+        lock.withLock {
+            var delta = statistics
+            delta.hits -= reported.hits
+            delta.misses -= reported.misses
+            delta.uploads -= reported.uploads
+            delta.bytesDown -= reported.bytesDown
+            delta.bytesUp -= reported.bytesUp
+            delta.millisecondsSaved -= reported.millisecondsSaved
+            delta.lookupMilliseconds -= reported.lookupMilliseconds
+            reported = statistics
+            return delta
+        }
+    }
+
     // MARK: Lookup
 
     /// The record under `key`, or nil (a miss, or the cache is off).
     func record(_ key: String) async -> RemoteCompileRecord? {
         guard isEnabled else { return nil }
+        let started = ContinuousClock.now
+        defer { lock.withLock { statistics.lookupMilliseconds += (ContinuousClock.now - started).milliseconds } }
         guard let (status, body) = await request(.GET, "manifests/\(key)", accept: Self.manifestType) else { return nil }
         guard status == 200 else {
             if status != 404 { disable("the registry answered \(status) to a lookup") }
@@ -201,8 +223,11 @@ public final class RemoteCache: @unchecked Sendable {
         return body
     }
 
-    func record(miss: Bool) {
-        lock.withLock { if miss { statistics.misses += 1 } else { statistics.hits += 1 } }
+    func record(miss: Bool, saved milliseconds: Double? = nil) {
+        lock.withLock {
+            if miss { statistics.misses += 1 } else { statistics.hits += 1 }
+            statistics.millisecondsSaved += milliseconds ?? 0
+        }
     }
 
     // MARK: Upload
@@ -378,13 +403,51 @@ public final class RemoteCache: @unchecked Sendable {
     }
 }
 
-/// What the remote cache did in one run (`--json` and `gadgetc cache stats` carry it).
+/// What the remote cache did in one run (`--json`), or in every run so far (`gadgetc cache stats`).
 public struct RemoteCacheStatistics: Codable, Equatable, Sendable {
     public var hits = 0
     public var misses = 0
     public var uploads = 0
     public var bytesDown = 0
     public var bytesUp = 0
+    /// The compile time the hits saved, as the machines that compiled them measured it.
+    public var millisecondsSaved: Double = 0
+    /// Time spent asking the registry (what the remote tier costs a build that misses).
+    public var lookupMilliseconds: Double = 0
+
+    public init() {}
+
+    public var isEmpty: Bool { self == RemoteCacheStatistics() }
+
+    public static func + (a: Self, b: Self) -> Self {
+        var sum = a
+        sum.hits += b.hits
+        sum.misses += b.misses
+        sum.uploads += b.uploads
+        sum.bytesDown += b.bytesDown
+        sum.bytesUp += b.bytesUp
+        sum.millisecondsSaved += b.millisecondsSaved
+        sum.lookupMilliseconds += b.lookupMilliseconds
+        return sum
+    }
+
+    /// Adds a run's figures to the cache's running totals (`remote-stats.json`, under a lock).
+    public static func accumulate(_ run: Self, in location: CacheLocation) {
+        guard !run.isEmpty, (try? CacheLocation.createFolders(location.root)) != nil else { return }
+        let file = location.root.appendingPathComponent("remote-stats.json")
+        let lockFile = open(location.root.appendingPathComponent("remote-stats.lock").path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard lockFile >= 0 else { return }
+        defer { close(lockFile) }
+        guard flock(lockFile, LOCK_EX) == 0 else { return }
+        let total = (load(location) ?? Self()) + run
+        if let data = try? JSONEncoder.sorted.encode(total) { try? AtomicFile.write(data, to: file) }
+    }
+
+    /// The running totals, if any run used a remote cache.
+    public static func load(_ location: CacheLocation) -> Self? {
+        FileManager.default.contents(atPath: location.root.appendingPathComponent("remote-stats.json").path)
+            .flatMap { try? JSONDecoder().decode(Self.self, from: $0) }
+    }
 }
 
 extension JSONEncoder {

@@ -283,15 +283,16 @@ public struct BuildExecutor: Sendable {
                                   dependencies: hit.dependencies)
         }
         let observer = self.observer
-        let (ran, result, started) = try await slots.withSlot {
+        let ((ran, result, started), compileMilliseconds) = try await slots.withSlot {
             try Task.checkCancellation()
             observer.jobStarted(job)
             PhaseTrace.mark("\(job.summary): clang started")
             let start = ContinuousClock.now
             let ran = try await compile(job, runner: runner)
-            observer.jobFinished(job, milliseconds: (ContinuousClock.now - start).milliseconds)
+            let milliseconds = (ContinuousClock.now - start).milliseconds
+            observer.jobFinished(job, milliseconds: milliseconds)
             PhaseTrace.mark("\(job.summary): clang finished")
-            return ran
+            return (ran, milliseconds)
         }
         var outcome = CompileOutcome(job: ran, result: result, dependencies: sources)
         if result.succeeded, let depfile = ran.depfile, let text = try? String(contentsOfFile: depfile, encoding: .utf8) {
@@ -307,7 +308,7 @@ public struct BuildExecutor: Sendable {
             // Beside the link, check and packaging that follow; the build waits for it before it ends.
             cache?.storeCompileInBackground(key: BuildCache.compileKey(job: ran, compilerIdentity: identity),
                                             dependencies: dependencies, objectPath: ran.outputs[0], compileStarted: started)
-            if let portable { uploadCompile(portable, dependencies: dependencies, objectPath: ran.outputs[0]) }
+            if let portable { uploadCompile(portable, dependencies: dependencies, objectPath: ran.outputs[0], milliseconds: compileMilliseconds) }
         }
         return outcome
     }

@@ -60,13 +60,13 @@ extension BuildExecutor {
             remote.record(miss: true)
             return nil
         }
-        remote.record(miss: false)
+        remote.record(miss: false, saved: record.milliseconds)
         return (object, dependencies, record.folders ?? [:])
     }
 
     /// After a compile made here: its record for the team (`--remote-cache-upload`), in the background.
     /// The precompiled header is not among the files (it is this machine's; the key leaves it out).
-    func uploadCompile(_ portable: PortableCompile, dependencies: [String], objectPath: String) {
+    func uploadCompile(_ portable: PortableCompile, dependencies: [String], objectPath: String, milliseconds: Double) {
         guard let remote, remote.settings.upload, let object = FileManager.default.contents(atPath: objectPath) else { return }
         let cache = self.cache
         remote.uploadInBackground(key: portable.key) {
@@ -76,7 +76,8 @@ extension BuildExecutor {
                       let digest = try? cache?.digest(of: path, fingerprint: fingerprint.description) ?? ContentDigest.hex(fileAt: path) else { return nil }
                 entries.append(.init(path: portable.paths.portable(path), digest: digest))
             }
-            return (RemoteCompileRecord(dependencies: entries, object: "sha256:" + ContentDigest.hex(object), folders: portable.paths.folders), object)
+            return (RemoteCompileRecord(dependencies: entries, object: "sha256:" + ContentDigest.hex(object), folders: portable.paths.folders,
+                                        milliseconds: milliseconds), object)
         }
     }
 }

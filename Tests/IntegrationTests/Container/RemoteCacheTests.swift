@@ -46,6 +46,10 @@ struct RemoteCacheTests {
         try #require(fetched.succeeded, "\(fetched.standardError)")
         #expect(taken?.digest == made?.digest)
         #expect(taken?.remoteCache?.hits == 2 && taken?.remoteCache?.misses == 0, "\(String(describing: taken?.remoteCache))")
+        // `cache stats` keeps the running totals, with the compile time the first machine spent.
+        let stats = try await Fixtures.run([Fixtures.gadgetc, "cache", "stats", "--json"], environment: ["GADGETC_CACHE_DIR": second.root.appendingPathComponent("cache").path])
+        let totals = try JSONDecoder().decode(CacheStatistics.self, from: Data(stats.standardOutput.utf8)).remote
+        #expect(totals?.hits == 2 && (totals?.millisecondsSaved ?? 0) > 0 && (totals?.bytesDown ?? 0) > 0, "\(stats.standardOutput)")
         // The local cache was back-filled: another request (no shortcut from the last build) asks the registry nothing.
         let (again, local) = try await second.build(["--remote-cache", repository, "--no-validate-metadata"])
         try #require(again.succeeded, "\(again.standardError)")
