@@ -14,6 +14,9 @@ struct Doctor: AsyncParsableCommand {
     @OptionGroup(title: "Container Toolchain") var container: ContainerOptions
     @OptionGroup(title: "Output") var output: OutputOptions
 
+    @Option(help: ArgumentHelp("Also check this team cache (HOST[:PORT]/REPOSITORY; default GADGETC_REMOTE_CACHE): reachable, readable, writable.", valueName: "ref"))
+    var remoteCache: String?
+
     func run() async throws {
         toolchain.warnAboutIncludeDirectories()
         let host = LiveHost()
@@ -24,6 +27,14 @@ struct Doctor: AsyncParsableCommand {
         var wasm: [WasmToolchainFinding] = []
         for language in WasmCompiler.Language.allCases { wasm.append(await locator.find(language)) }
         report.wasm = wasm
+        if let reference = remoteCache ?? ProcessInfo.processInfo.environment["GADGETC_REMOTE_CACHE"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            do {
+                report.remoteCache = await RemoteCache(settings: try RemoteCacheSettings(parsing: reference)).check()
+            } catch {
+                Terminal.error(error)
+                throw ExitCode.failure
+            }
+        }
         if output.json {
             print(try JSONOutput.encode(report))
         } else {
@@ -67,6 +78,12 @@ enum DoctorText {
         for decision in report.decisions {
             lines.append("  \(decision.arch): \(decision.toolchain)")
             lines += decision.reasons.map { "    - \($0)" }
+        }
+        if let remote = report.remoteCache {
+            lines.append("")
+            let state = remote.canWrite ? "read and write" : remote.canRead ? "read only (uploads refused)" : remote.reachable ? "reachable, not readable" : "not reachable"
+            lines.append("remote cache \(remote.reference) (\(remote.scheme)): \(state)" + (remote.credentials.map { ", credentials from \($0)" } ?? ""))
+            if let problem = remote.problem { lines.append("  \(problem)") }
         }
         if let wasm = report.wasm {
             let engine = report.capability("container engine")?.found ?? false

@@ -187,6 +187,37 @@ public final class RemoteCache: @unchecked Sendable {
         }
     }
 
+    /// Why the cache stopped being used, if it did.
+    public var problem: String? { lock.withLock { disabledReason } }
+
+    // MARK: Doctor
+
+    /// What `doctor` says of the remote cache: whether the registry answers, and whether this user may
+    /// read the repository and start an upload to it (the upload is cancelled at once).
+    public func check() async -> RemoteCacheCheck {
+        var result = RemoteCacheCheck(reference: settings.description, scheme: settings.scheme(environment: environment),
+                                      reachable: false, canRead: false, canWrite: false, credentials: nil, problem: nil)
+        guard let (_, _) = await request(.GET, "tags/list") else {
+            result.reachable = problem.map { !$0.contains("unreachable") && !$0.contains("refused") && !$0.contains("no answer") } ?? false
+            result.credentials = lock.withLock { (credentials ?? nil)?.source }
+            result.problem = problem
+            return result
+        }
+        result.reachable = true
+        result.canRead = true
+        result.credentials = lock.withLock { (credentials ?? nil)?.source }
+        guard let (status, headers, _) = await exchange(.POST, "blobs/uploads/") else {
+            result.problem = problem
+            return result
+        }
+        result.canWrite = status == 202
+        if let location = headers.first(name: "Location") {
+            let url = location.hasPrefix("http") ? location : "\(settings.scheme(environment: environment))://\(settings.host)\(location)"
+            _ = await exchange(.DELETE, url: url)
+        }
+        return result
+    }
+
     // MARK: Lookup
 
     /// The record under `key`, or nil (a miss, or the cache is off).
@@ -401,6 +432,18 @@ public final class RemoteCache: @unchecked Sendable {
         }
         if first { onWarning?("warning: remote cache \(settings.description): \(reason); building with the local cache only") }
     }
+}
+
+/// `doctor`'s answer about the remote cache.
+public struct RemoteCacheCheck: Codable, Equatable, Sendable {
+    public var reference: String
+    public var scheme: String
+    public var reachable: Bool
+    public var canRead: Bool
+    public var canWrite: Bool
+    /// Where the credentials came from (never what they are), when the registry asked for some.
+    public var credentials: String?
+    public var problem: String?
 }
 
 /// What the remote cache did in one run (`--json`), or in every run so far (`gadgetc cache stats`).

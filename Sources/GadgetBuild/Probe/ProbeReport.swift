@@ -69,6 +69,8 @@ public struct ProbeReport: Codable, Equatable, Sendable {
     /// Whether native images have the builder image's bytes (`reproducibility(of:)` for the chosen clang).
     /// The host's wasm toolchains (Go, Rust), asked by `doctor` only: builds ask for the one a gadget needs.
     public var wasm: [WasmToolchainFinding]?
+    /// The team cache, when `doctor` was given one (`--remote-cache`, GADGETC_REMOTE_CACHE).
+    public var remoteCache: RemoteCacheCheck?
     public var reproducibility: String?
     /// Things that do not stop a build but may make one fail; builds print them as notes.
     public var warnings: [String] = []

@@ -159,6 +159,22 @@ struct RemoteCacheTests {
         #expect(!(uploaded.standardError + fetched.standardError + uploaded.standardOutput).contains(registry.password))
     }
 
+    @Test func doctorSaysWhetherTheCacheCanBeReadAndWritten() async throws {
+        let registry = try SecureRegistry.load()
+        let folder = try Fixtures.temporaryDirectory("doctor-remote")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func check(_ password: String?) async throws -> RemoteCacheCheck? {
+            let result = try await Fixtures.run([Fixtures.gadgetc, "doctor", "--json", "--remote-cache", "\(registry.host)/doctor-check"],
+                                                environment: try registry.environment(in: folder.appendingPathComponent(password == nil ? "none" : "some"), password: password))
+            return try JSONDecoder().decode(ProbeReport.self, from: Data(result.standardOutput.utf8)).remoteCache
+        }
+        let allowed = try await check(registry.password)
+        #expect(allowed?.reachable == true && allowed?.canRead == true && allowed?.canWrite == true && allowed?.scheme == "https")
+        #expect(allowed?.credentials?.hasSuffix("config.json") == true)
+        let anonymous = try await check(nil)
+        #expect(anonymous?.reachable == true && anonymous?.canRead == false && anonymous?.problem?.contains("docker login") == true, "\(String(describing: anonymous))")
+    }
+
     @Test func missingOrWrongCredentialsCostOneWarningAndNeverShowTheSecret() async throws {
         let registry = try SecureRegistry.load()
         let repository = "\(registry.host)/gadgetc-cache-\(UUID().uuidString.lowercased().prefix(8))"
