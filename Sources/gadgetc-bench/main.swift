@@ -16,9 +16,11 @@ struct Options {
     var btfgenKernels = 0
     /// Also time the sample gadgets with a Go or Rust wasm module.
     var wasm = false
+    /// A registry repository for the team-cache scenarios (HOST[:PORT]/REPO); nil leaves them out.
+    var remoteCache: String?
 
     static let usage = """
-    usage: gadgetc-bench [--gadgetc PATH] [--samples DIR] [--runs N] [--include DIR]… [--gadget NAME] [--vmlinux both|host] [--btfgen N] [--wasm] [--json]
+    usage: gadgetc-bench [--gadgetc PATH] [--samples DIR] [--runs N] [--include DIR]… [--gadget NAME] [--vmlinux both|host] [--btfgen N] [--wasm] [--remote-cache REF] [--json]
 
       --gadgetc PATH   gadgetc binary to measure (default: next to this executable, else <repo>/.build/release/gadgetc)
       --samples DIR    folder of gadget folders (default: <repo>/bpf/gadgets, found from this executable or the current folder)
@@ -30,6 +32,7 @@ struct Options {
       --vmlinux host   only the host arch gets one (arm64 compiles take the samples' vmlinux-free branch)
       --btfgen N       also time --btfgen on an archive of N kernels per arch made from this kernel's BTF
       --wasm           also time the samples with a Go or Rust wasm module (edit of its source, no-op) against ig's builder steps
+      --remote-cache REF  also time a fresh machine (empty cache) with this registry repository warm, and with it empty, against a cold local build
                        (2N .btf.tar.xz files; 3 runs per side; needs bpftool and /sys/kernel/btf/vmlinux)
       --json           print one JSON document instead of the table (progress stays on stderr)
     """
@@ -52,6 +55,7 @@ struct Options {
             case "--gadget": options.gadget = try value(argument)
             case "--json": options.json = true
             case "--wasm": options.wasm = true
+            case "--remote-cache": options.remoteCache = try value(argument)
             case "--btfgen":
                 guard let kernels = Int(try value(argument)), kernels > 0 else { throw BenchError("--btfgen needs a positive number of kernels per arch") }
                 options.btfgenKernels = kernels
@@ -242,6 +246,44 @@ func bench(_ options: Options, workspace: Workspace) async throws -> Report {
     }
     if options.wasm {
         try await measureWasm(runs: min(options.runs, 5))
+    }
+    if let reference = options.remoteCache {
+        try await measureRemoteCache(reference, runs: min(options.runs, 5))
+    }
+
+    /// --remote-cache REF: what a fresh machine (an empty local cache) pays for all samples when the team's
+    /// cache has them, and when it has nothing (every lookup a miss), against a cold local build.
+    func measureRemoteCache(_ reference: String, runs: Int) async throws {
+        let remoteRunner = ScenarioRunner(runs: runs, marker: workspace.root)
+        let warmRepository = "\(reference)-warm-\(UInt32.random(in: 0...UInt32.max))"
+        progress("remote cache: filling \(warmRepository) (untimed)")
+        _ = try await gadgetc.build(folders, cache: try workspace.fresh("cache-remote-fill"), layout: workspace.unused("oci-remote-fill"),
+                                    extra: ["--remote-cache", warmRepository, "--remote-cache-upload"])
+        var previous: String?
+        func fresh() throws -> String {
+            if let previous { workspace.remove(previous) }
+            let cache = try workspace.fresh("cache-remote")
+            previous = cache
+            return cache
+        }
+        let lookups = try folders.reduce(0) { $0 + (try GadgetFolder(folder: $1)).ebpfSources.count * 2 }
+        for (key, title, target, repository) in [
+            ("remote-warm", "fresh machine, all \(folders.count) samples, warm remote cache", 0.20, { warmRepository }),
+            ("remote-miss", "fresh machine, all \(folders.count) samples, empty remote cache", 1.10,
+             { "\(reference)-empty-\(UInt32.random(in: 0...UInt32.max))" }),
+        ] as [(String, String, Double, () -> String)] {
+            progress("\(title): \(runs) runs per side")
+            results.append(try await remoteRunner.run(Scenario(
+                key: key, title: title, target: target,
+                baseline: { _ in try await gadgetc.build(folders, cache: try fresh(), layout: workspace.unused("oci-remote-base")) },
+                gadgetc: { _ in
+                    try await gadgetc.build(folders, cache: try fresh(), layout: workspace.unused("oci-remote"), extra: ["--remote-cache", repository()])
+                })))
+        }
+        if let miss = results.last(where: { $0.key == "remote-miss" }) {
+            notes.append(String(format: "remote cache: baseline here is gadgetc's own cold local build; a miss costs ≈ %.1f ms per compile lookup (%d lookups per build)",
+                                (miss.gadgetcMedian - miss.baselineMedian) / Double(lookups), lookups))
+        }
     }
 
     /// --wasm: ig's builder builds a gadget's wasm module in a fresh container, so with an empty Go or
