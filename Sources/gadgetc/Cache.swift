@@ -6,7 +6,7 @@ struct Cache: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cache",
         abstract: "Inspect or trim gadgetc's build cache ($XDG_CACHE_HOME/gadgetc).",
-        subcommands: [Stats.self, Prune.self]
+        subcommands: [Stats.self, Prune.self, PushLocal.self]
     )
 
     struct Stats: ParsableCommand {
@@ -32,6 +32,40 @@ struct Cache: ParsableCommand {
                 print("  \(remote.hits) hits, \(remote.misses) misses\(asked > 0 ? String(format: " (%.0f %% hits)", 100 * Double(remote.hits) / Double(asked)) : ""), \(remote.uploads) uploads")
                 print("  \(ByteText.format(Int64(remote.bytesDown))) down, \(ByteText.format(Int64(remote.bytesUp))) up")
                 print(String(format: "  compile time saved %.1f s (as measured where the objects were made); lookups took %.1f s", remote.millisecondsSaved / 1000, remote.lookupMilliseconds / 1000))
+            }
+        }
+    }
+
+    struct PushLocal: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "push-local",
+            abstract: "Seed the team's cache (a registry) with every compile this machine's cache holds and it lacks.")
+        @Option(help: ArgumentHelp("The team's cache, HOST[:PORT]/REPOSITORY (default GADGETC_REMOTE_CACHE).", valueName: "ref"))
+        var remoteCache: String?
+        @OptionGroup(title: "Output") var output: OutputOptions
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            guard let reference = remoteCache ?? environment["GADGETC_REMOTE_CACHE"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+                throw ValidationError("name the team's cache: --remote-cache HOST[:PORT]/REPOSITORY, or set GADGETC_REMOTE_CACHE")
+            }
+            let remote: RemoteCache
+            do { remote = RemoteCache(settings: try RemoteCacheSettings(parsing: reference, upload: true)) } catch {
+                throw ValidationError("\(error)")
+            }
+            remote.onWarning = { Terminal.writeError($0 + "\n") }
+            let quiet = output.json
+            let summary = await RemoteCachePush(cache: CacheLocation(environment: environment), remote: remote)
+                .run { if !quiet { Terminal.writeError($0 + "\n") } }
+            if output.json {
+                print(try JSONOutput.encode(summary))
+            } else {
+                print("pushed \(summary.pushed) compile\(summary.pushed == 1 ? "" : "s") (\(ByteText.format(Int64(summary.bytesUp)))) to \(reference); "
+                      + "\(summary.present) already there, \(summary.withoutKey) without a portable key, \(summary.failed) failed")
+            }
+            if let problem = remote.problem {
+                Terminal.writeError("error: \(problem)\n")
+                throw ExitCode.failure
             }
         }
     }

@@ -12,14 +12,14 @@ import Testing
     }
 
     func key(_ home: String, clang: String = "/usr/bin/clang-16", pch: String? = nil, arch: Architecture = .amd64,
-             compiler: String = "clang Debian clang version 16.0.6") -> String {
+             compiler: String = "clang Debian clang version 16.0.6", source: String = "aaaa") -> String {
         let extended = IncludeLayout(multiarchDirectory: "/usr/include/x86_64-linux-gnu", gadgetHeadersRoot: "\(home)/gadgetc/bpf/include",
                                      libbpfCompatDirectory: nil, userDirectories: [])
         var invocation = ClangInvocation.igCompile(clang: clang, arch: arch, source: "program.bpf.c", output: "/tmp/\(UUID())/o.bpf.o",
                                                    vmlinuxDirectory: "\(home)/.cache/gadgetc/vmlinux/ab/\(arch)", layout: extended)
         invocation.depfile = "/tmp/\(UUID())/o.d"
         invocation.precompiledHeader = pch
-        return PortableCompile.key(invocation, compiler: compiler, paths: paths(home))
+        return PortableCompile.key(invocation, compiler: compiler, paths: paths(home), sourceDigest: source)
     }
 
     @Test func movingTheCheckoutOrTheHomeFolderKeepsTheKey() {
@@ -31,7 +31,9 @@ import Testing
         #expect(key("/home/ann", pch: "/home/ann/.cache/gadgetc/pch/1-amd64.pch") == key("/home/bob"))
     }
 
-    @Test func theCompilerAndTheArchAreInIt() {
+    @Test func theCompilerTheArchAndTheSourceAreInIt() {
+        // Every gadget's source is $GADGET/program.bpf.c: its content tells two gadgets apart.
+        #expect(key("/home/ann") != key("/home/ann", source: "bbbb"))
         #expect(key("/home/ann") != key("/home/ann", compiler: "clang Debian clang version 18.1.8"))
         #expect(key("/home/ann") != key("/home/ann", arch: .arm64))
     }

@@ -10,6 +10,16 @@ struct CompileRecord: Codable {
     }
     var dependencies: [Dependency]
     var object: String
+    /// What the team's cache would file it under (`cache push-local`); nil for a compiler known by its name only.
+    var portable: PortableEntry?
+}
+
+/// A local compile as the team's cache names it: its portable key, this machine's folders by portable
+/// name (to make the recorded paths portable), and what the compile cost.
+struct PortableEntry: Codable, Equatable {
+    var key: String
+    var folders: [String: String]
+    var milliseconds: Double?
 }
 
 /// The content-addressed build cache shared by every gadget and every build on the machine.
@@ -84,7 +94,7 @@ public final class BuildCache: @unchecked Sendable {
     /// or while it was hashed): the digest would vouch for bytes the object was not built from (ccache's
     /// "too new" rule). Returns why it refused, or nil when it stored the entry.
     @discardableResult
-    public func storeCompile(key: String, dependencies: [String], object: Data, compileStarted: Int64) throws -> String? {
+    func storeCompile(key: String, dependencies: [String], object: Data, compileStarted: Int64, portable: PortableEntry? = nil) throws -> String? {
         // The previous record of the same command knows most digests already (after an edit, every file
         // but the edited one): reuse those whose fingerprint did not move instead of re-hashing
         // vmlinux.h and the PCH (17 MB together) on every edit.
@@ -106,16 +116,16 @@ public final class BuildCache: @unchecked Sendable {
             guard FileFingerprint(path: path)?.description == fingerprint else { return "\(path) changed while it was hashed" }
             entries.append(.init(path: path, fingerprint: fingerprint, digest: digest))
         }
-        try write(CompileRecord(dependencies: entries, object: try objects.put(object)), key: key)
+        try write(CompileRecord(dependencies: entries, object: try objects.put(object), portable: portable), key: key)
         return nil
     }
 
     /// `storeCompile` off the build's critical path: the object is read now (its work folder may go
     /// away), hashed and written by a task that `finishWrites()` waits for.
-    public func storeCompileInBackground(key: String, dependencies: [String], objectPath: String, compileStarted: Int64) {
+    func storeCompileInBackground(key: String, dependencies: [String], objectPath: String, compileStarted: Int64, portable: PortableEntry? = nil) {
         guard let object = FileManager.default.contents(atPath: objectPath) else { return }
         let write = Task {
-            if let refusal = try? self.storeCompile(key: key, dependencies: dependencies, object: object, compileStarted: compileStarted) {
+            if let refusal = try? self.storeCompile(key: key, dependencies: dependencies, object: object, compileStarted: compileStarted, portable: portable) {
                 self.onNote?("not cached: \(refusal); the next build compiles it again")
             }
         }

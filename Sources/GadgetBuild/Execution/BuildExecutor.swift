@@ -278,7 +278,8 @@ public struct BuildExecutor: Sendable {
             if let arch = job.arch { remoteOrigins.add(arch, origin: hit.origin, here: portable.paths, linkMap: portable.linkMap) }
             observer.note("\(job.summary) (from the remote cache)")
             // Back-filled: the next build here finds it locally.
-            cache?.storeCompileInBackground(key: key, dependencies: hit.dependencies, objectPath: job.outputs[0], compileStarted: FileClock.coarseNow())
+            cache?.storeCompileInBackground(key: key, dependencies: hit.dependencies, objectPath: job.outputs[0], compileStarted: FileClock.coarseNow(),
+                                            portable: PortableEntry(key: portable.key, folders: portable.paths.folders, milliseconds: nil))
             return CompileOutcome(job: job, result: ProcessResult(status: 0, signaled: false, standardOutput: "", standardError: ""),
                                   dependencies: hit.dependencies)
         }
@@ -307,7 +308,8 @@ public struct BuildExecutor: Sendable {
             // Stored under the key of the command that made the object (without the PCH after a retry).
             // Beside the link, check and packaging that follow; the build waits for it before it ends.
             cache?.storeCompileInBackground(key: BuildCache.compileKey(job: ran, compilerIdentity: identity),
-                                            dependencies: dependencies, objectPath: ran.outputs[0], compileStarted: started)
+                                            dependencies: dependencies, objectPath: ran.outputs[0], compileStarted: started,
+                                            portable: portable.map { PortableEntry(key: $0.key, folders: $0.paths.folders, milliseconds: compileMilliseconds) })
             if let portable { uploadCompile(portable, dependencies: dependencies, objectPath: ran.outputs[0], milliseconds: compileMilliseconds) }
         }
         return outcome

@@ -11,11 +11,14 @@ struct PortableCompile: Sendable {
     /// version line, or the builder image's id), the arch, every flag with its paths made portable.
     /// The precompiled header is left out: it only permutes BTF type ids, which the link makes canonical,
     /// so a machine without one takes the object another made with one, and the image is the same.
-    static func key(_ invocation: ClangInvocation, compiler: String, paths: PortablePaths) -> String {
+    /// The source's digest is in it too: every gadget's main source is `program.bpf.c` under `$GADGET`, and
+    /// one key holds one record, so without it the gadgets of a team would overwrite each other's entries.
+    static func key(_ invocation: ClangInvocation, compiler: String, paths: PortablePaths, sourceDigest: String) -> String {
         var command = invocation
         command.precompiledHeader = nil
         command.clang = "clang"
-        let parts = ["remote-compile-v1", GadgetcVersion.string, compiler, invocation.arch.rawValue] + command.keyArguments.map(paths.portableArgument)
+        let parts = ["remote-compile-v2", GadgetcVersion.string, compiler, invocation.arch.rawValue, sourceDigest]
+            + command.keyArguments.map(paths.portableArgument)
         return ContentDigest.hex(parts.joined(separator: "\u{0}"))
     }
 }
@@ -24,7 +27,8 @@ extension BuildExecutor {
     /// The portable key of a compile job, when a remote cache is set and the compiler is known by more
     /// than its file (a compiler taken by its name has no version line yet).
     func portableCompile(_ job: Job, plan: BuildPlan, toolchain: StepToolchain) -> PortableCompile? {
-        guard remote != nil, let invocation = job.clang, let arch = job.arch, let paths = plan.portablePaths[arch.rawValue] else { return nil }
+        // Made for every compile, remote cache or not: the local record keeps it for `cache push-local`.
+        guard let invocation = job.clang, let arch = job.arch, let paths = plan.portablePaths[arch.rawValue] else { return nil }
         let compiler: String
         if toolchain.kind == .container {
             guard let id = toolchain.compilerIdentity.split(separator: " ").last else { return nil }
@@ -34,13 +38,16 @@ extension BuildExecutor {
             compiler = "clang \(line)"
         }
         let linkMap = plan.jobs(.link).first { $0.arch == arch }?.pathMap ?? []
-        return PortableCompile(key: PortableCompile.key(invocation, compiler: compiler, paths: paths), paths: paths, linkMap: linkMap)
+        guard let source = invocation.source,
+              let path = job.hostPath(URL(fileURLWithPath: source, relativeTo: URL(fileURLWithPath: job.workingDirectory ?? "/")).standardizedFileURL.path),
+              let digest = try? ContentDigest.hex(fileAt: path) else { return nil }
+        return PortableCompile(key: PortableCompile.key(invocation, compiler: compiler, paths: paths, sourceDigest: digest), paths: paths, linkMap: linkMap)
     }
 
     /// The object the team's cache has for `portable`, with the files it was made from as this machine
     /// has them: only when each of those has here the digest it had there.
     func remoteHit(_ portable: PortableCompile, readable: ReadableFolders?, workingDirectory: String?) async -> (object: Data, dependencies: [String], origin: [String: String])? {
-        guard let remote, let record = await remote.record(portable.key) else { return nil }
+        guard let remote, remote.isEnabled, let record = await remote.record(portable.key) else { return nil }
         var dependencies: [String] = []
         for dependency in record.dependencies {
             guard let path = portable.paths.host(dependency.path), let fingerprint = FileFingerprint(path: path), fingerprint.isRegularFile,

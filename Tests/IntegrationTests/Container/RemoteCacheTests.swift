@@ -56,6 +56,55 @@ struct RemoteCacheTests {
         #expect((local?.remoteCache?.hits ?? 0) == 0 && (local?.remoteCache?.misses ?? 0) == 0, "\(String(describing: local?.remoteCache))")
     }
 
+    @Test func pushLocalSeedsTheTeamCacheFromABuildThatHadNone() async throws {
+        let env = try ContainerTestEnvironment.load()
+        let repository = Self.repository(env)
+        let first = try Checkout(), second = try Checkout()
+        defer { first.remove(); second.remove() }
+        // A machine that has built before knows its clang by more than its name (a very first build compiles
+        // with a clang taken by its name, and its records get no portable key): doctor identifies it.
+        let cache = ["GADGETC_CACHE_DIR": first.root.appendingPathComponent("cache").path]
+        _ = try await Fixtures.run([Fixtures.gadgetc, "doctor"], environment: cache)
+        let (built, made) = try await first.build([])
+        try #require(built.succeeded, "\(built.standardError)")
+        let push = try await Fixtures.run([Fixtures.gadgetc, "cache", "push-local", "--remote-cache", repository, "--json"], environment: cache)
+        try #require(push.succeeded, "\(push.standardError)")
+        let summary = try JSONDecoder().decode(RemoteCachePush.Summary.self, from: Data(push.standardOutput.utf8))
+        #expect(summary.pushed == 2 && summary.failed == 0, "\(push.standardOutput)")
+        let again = try await Fixtures.run([Fixtures.gadgetc, "cache", "push-local", "--remote-cache", repository, "--json"], environment: cache)
+        #expect(try JSONDecoder().decode(RemoteCachePush.Summary.self, from: Data(again.standardOutput.utf8)).present == 2)
+        let (fetched, taken) = try await second.build(["--remote-cache", repository])
+        try #require(fetched.succeeded, "\(fetched.standardError)")
+        #expect(taken?.remoteCache?.hits == 2 && taken?.digest == made?.digest)
+    }
+
+    @Test func gadgetsOfATeamDoNotOverwriteEachOthersEntries() async throws {
+        let env = try ContainerTestEnvironment.load()
+        let repository = Self.repository(env)
+        var digests: [[String]] = []
+        var hits: [Int] = []
+        for round in 0..<2 {
+            let root = try Fixtures.temporaryDirectory("remote-team")
+            defer { try? FileManager.default.removeItem(at: root) }
+            let folders = try ["trace_exec", "top_protocols", "trace_signal"].map { name -> String in
+                let folder = root.appendingPathComponent("src/\(name)")
+                try FileManager.default.createDirectory(at: folder.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try FileManager.default.copyItem(at: Fixtures.samples.appendingPathComponent(name), to: folder)
+                return folder.path
+            }
+            let result = try await Fixtures.run([Fixtures.gadgetc, "build", "-I", Fixtures.bundledHeaders, "--json", "--oci-layout",
+                                                 root.appendingPathComponent("layout").path, "--remote-cache", repository]
+                                                + (round == 0 ? ["--remote-cache-upload"] : []) + folders,
+                                                environment: ["GADGETC_CACHE_DIR": root.appendingPathComponent("cache").path, "SOURCE_DATE_EPOCH": "0"])
+            try #require(result.succeeded, "\(result.standardError)")
+            let outcomes = try JSONDecoder().decode([GadgetResultProbe].self, from: Data(result.standardOutput.utf8))
+            digests.append(outcomes.compactMap { $0.outcome?.digest })
+            hits.append(outcomes.compactMap { $0.outcome?.remoteCache?.hits }.max() ?? -1)
+        }
+        #expect(digests[0] == digests[1] && digests[0].count == 3)
+        #expect(hits[1] == 6, "the second round took \(hits[1]) of 6 compiles from the registry")
+    }
+
     @Test func readOnlyUnlessUploadIsAsked() async throws {
         let env = try ContainerTestEnvironment.load()
         let repository = Self.repository(env)
@@ -276,4 +325,9 @@ extension RemoteCacheTests {
         try #require(read.succeeded, "\(read.standardError)")
         #expect(taken?.remoteCache?.hits == 2 && taken?.digest == a.1?.digest)
     }
+}
+
+/// One element of `gadgetc build --json` for several gadgets.
+struct GadgetResultProbe: Decodable {
+    var outcome: BuildOutcome?
 }
