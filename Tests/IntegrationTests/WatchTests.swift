@@ -23,7 +23,8 @@ import Testing
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
-        #expect(errorLines.snapshot.contains("stopped watching"))
+        // The process has ended; its last line may still be on its way through the pipe to the collector.
+        #expect(await errorLines.wait { $0.contains("stopped watching") }, "\(errorLines.snapshot)")
     }
 }
 
