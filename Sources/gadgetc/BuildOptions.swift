@@ -153,10 +153,9 @@ struct GadgetBatch {
         // One probe per run: the host does not change between this run's gadgets (watch probes again next round).
         let probes = ProbeMemo()
         // Several gadgets: shared PCHs first for the gadgets that use them; the others build meanwhile.
-        // Not with a team cache: its objects need no PCH, and building one first would delay every hit
-        // (measured: a fresh machine took 0.85 s for all samples, 0.15 s of it its own builds).
-        let shared = chosen.count > 1 && remoteCache == nil
-            ? await driver(nil).planSharedPrecompiledHeaders(chosen.map { options.request(for: $0, count: folders.count) }) : nil
+        // With a team cache, only compiles it lacks count as users (building a PCH for compiles it holds
+        // delayed every hit: a fresh machine took 0.85 s for all samples, 0.15 s of it its own builds).
+        let shared = chosen.count > 1 ? await driver(nil).planSharedPrecompiledHeaders(chosen.map { options.request(for: $0, count: folders.count) }) : nil
         let sharedBuild = shared.map { shared in Task { await driver(nil).buildSharedPrecompiledHeaders(shared) } }
         let results = await withTaskGroup(of: (Int, Result<BuildOutcome, Error>).self) { group in
             for (index, folder) in chosen.enumerated() {

@@ -241,6 +241,12 @@ public final class RemoteCache: @unchecked Sendable {
         return record
     }
 
+    /// Whether the registry has an entry under `key` (a HEAD: no record read, no digest checked).
+    func hasEntry(_ key: String) async -> Bool {
+        guard let (status, _) = await request(.HEAD, "manifests/\(key)", accept: Self.manifestType) else { return false }
+        return status == 200
+    }
+
     /// A blob, only if its bytes have the digest asked for (a mismatch is a miss and a warning).
     func blob(_ digest: String) async -> Data? {
         guard isEnabled, digest.hasPrefix("sha256:") else { return nil }

@@ -26,12 +26,15 @@ extension BuildDriver {
         var probes = ProbeMemo()
         func planner() -> BuildDriver {
             BuildDriver(host: self.host, cache: self.cache, observer: self.observer, runner: self.runner, slots: self.slots,
-                        probes: probes, precompiledHeaders: self.precompiledHeaders)
+                        probes: probes, precompiledHeaders: self.precompiledHeaders, remoteCache: self.remoteCache)
         }
+        // With a team cache, a compile it holds needs no PCH: only the others count as users (the keys need
+        // the compiler's version line, so it is identified first rather than taken by its name).
+        let provisional = remoteCache == nil
         // A compiler taken by its name is identified beside the PCH compiles (the PCH is keyed by its binary).
         var identification: Task<ClangCompiler?, Never>?
         for request in requests where request.useCache {
-            guard var (plan, gadget, _) = try? await planner().planAndProbe(request, provisionalCompiler: true) else { continue }
+            guard var (plan, gadget, _) = try? await planner().planAndProbe(request, provisionalCompiler: provisional) else { continue }
             if identification == nil, let compiler = plan.compiler, compiler.isProvisional {
                 let locator = ClangLocator(host: host, cache: cache)
                 identification = Task { await locator.identifyAndRemember(compiler.path) }
@@ -45,13 +48,15 @@ extension BuildDriver {
                     try? GeneratedVmlinux.generate(fromBTF: URL(fileURLWithPath: btf), to: URL(fileURLWithPath: output))
                 }
                 probes = ProbeMemo()
-                guard let replanned = try? await planner().planAndProbe(request, provisionalCompiler: true) else { continue }
+                guard let replanned = try? await planner().planAndProbe(request, provisionalCompiler: provisional) else { continue }
                 (plan, gadget, _) = replanned
             }
+            let inTeamCache = await compilesInTeamCache(plan)
             for pch in plan.precompiledHeadersToBuild {
                 let eligible = plan.jobs(.compile).filter { job in
                     job.toolchain == .native && job.arch == pch.arch
                         && gadget.sourcesStartingWithVmlinux.contains(job.inputs.first ?? "")
+                        && !inTeamCache.contains(job.outputs.first ?? "")
                 }.count
                 users[pch.key, default: (pch, 0)].count += eligible
                 if eligible > 0 { usersByKey[pch.key, default: []].insert(request.gadgetFolder) }
@@ -61,6 +66,23 @@ extension BuildDriver {
         shared.users = shared.wanted.reduce(into: Set<String>()) { $0.formUnion(usersByKey[$1.key] ?? []) }
         shared.identification = identification
         return shared
+    }
+
+    /// The outputs of the plan's native compiles the team cache has an entry for (asked at once).
+    func compilesInTeamCache(_ plan: BuildPlan) async -> Set<String> {
+        guard let remote = remoteCache, remote.isEnabled else { return [] }
+        var executor = BuildExecutor(runner: runner)
+        executor.remote = remote
+        let toolchain = NativeToolchain(runner: runner, compilerIdentity: plan.compiler?.identity ?? "")
+        let keyed = plan.jobs(.compile).filter { $0.toolchain == .native }.compactMap { job in
+            executor.portableCompile(job, plan: plan, toolchain: toolchain).map { (job.outputs.first ?? "", $0.key) }
+        }
+        return await withTaskGroup(of: String?.self) { group in
+            for (output, key) in keyed { group.addTask { await remote.hasEntry(key) ? output : nil } }
+            var found = Set<String>()
+            for await output in group { if let output { found.insert(output) } }
+            return found
+        }
     }
 
     /// Builds the planned PCHs (at once, each holding a job slot) and waits for the compiler's identification.
