@@ -1,0 +1,81 @@
+import Foundation
+
+/// Where the team's cache is: `HOST[:PORT]/REPOSITORY` of an OCI registry (`--remote-cache`,
+/// `GADGETC_REMOTE_CACHE`), read-only unless uploads are asked for (`--remote-cache-upload`, what CI sets).
+public struct RemoteCacheSettings: Codable, Hashable, Sendable {
+    public var host: String
+    public var repository: String
+    public var upload: Bool
+    /// `https://` or `http://` given in the reference, else chosen by `scheme`.
+    public var explicitScheme: String?
+    /// A PEM file of the CA that signed the registry's certificate (`GADGETC_REMOTE_CACHE_CA`, or
+    /// docker's /etc/docker/certs.d/HOST/ca.crt), trusted besides the system's.
+    public var certificateAuthority: String?
+    /// Each request's bound: a slow registry costs a build at most this per request, then the build
+    /// goes on with the local cache alone.
+    public var timeoutSeconds: Double
+
+    public static let defaultTimeoutSeconds = 3.0
+
+    public init(host: String, repository: String, upload: Bool = false, timeoutSeconds: Double = RemoteCacheSettings.defaultTimeoutSeconds) {
+        self.host = host
+        self.repository = repository
+        self.upload = upload
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    /// Parses `HOST[:PORT]/REPOSITORY` (a repository of lowercase path components, as OCI names them).
+    public init(parsing reference: String, upload: Bool = false, timeoutSeconds: Double = RemoteCacheSettings.defaultTimeoutSeconds) throws {
+        var text = reference
+        var explicit: String?
+        for scheme in ["https://", "http://"] where text.hasPrefix(scheme) {
+            text.removeFirst(scheme.count)
+            explicit = String(scheme.dropLast(3))
+        }
+        guard let slash = text.firstIndex(of: "/"), slash != text.startIndex else { throw RemoteCacheError.badReference(reference) }
+        let host = String(text[..<slash])
+        let repository = String(text[text.index(after: slash)...])
+        let component = #"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*$"#
+        guard !repository.isEmpty, repository.split(separator: "/", omittingEmptySubsequences: false).allSatisfy({
+            $0.range(of: component, options: .regularExpression) != nil
+        }), host.range(of: #"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9a-fA-F:]+\](:[0-9]{1,5})?$"#, options: .regularExpression) != nil else {
+            throw RemoteCacheError.badReference(reference)
+        }
+        self.init(host: host, repository: repository, upload: upload, timeoutSeconds: timeoutSeconds)
+        explicitScheme = explicit
+    }
+
+    /// HTTPS, except for loopback registries without a CA of their own and for hosts listed as insecure
+    /// (`GADGETC_REMOTE_CACHE_INSECURE=host[:port],…`), or what the reference says.
+    public func scheme(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let explicitScheme { return explicitScheme }
+        let insecure = (environment["GADGETC_REMOTE_CACHE_INSECURE"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        if insecure.contains(host) { return "http" }
+        return isLoopback && certificateAuthority == nil ? "http" : "https"
+    }
+
+    var isLoopback: Bool {
+        let name = host.hasPrefix("[") ? String(host.prefix { $0 != "]" }) + "]" : String(host.split(separator: ":").first ?? "")
+        return ["localhost", "127.0.0.1", "[::1]"].contains(name) || name.hasPrefix("127.")
+    }
+
+    /// The CA file for `host`: `GADGETC_REMOTE_CACHE_CA`, else docker's per-registry one when present.
+    static func certificateAuthority(host: String, environment: [String: String], fileExists: (String) -> Bool) -> String? {
+        if let file = environment["GADGETC_REMOTE_CACHE_CA"], !file.isEmpty { return file }
+        let docker = "/etc/docker/certs.d/\(host)/ca.crt"
+        return fileExists(docker) ? docker : nil
+    }
+
+    public var description: String { "\(host)/\(repository)" }
+}
+
+public enum RemoteCacheError: Error, Equatable, CustomStringConvertible {
+    case badReference(String)
+
+    public var description: String {
+        switch self {
+        case .badReference(let text):
+            return "'\(text)' is not a remote cache reference: give HOST[:PORT]/REPOSITORY of an OCI registry, e.g. registry.example.com/team/gadgetc-cache or 127.0.0.1:5000/cache"
+        }
+    }
+}

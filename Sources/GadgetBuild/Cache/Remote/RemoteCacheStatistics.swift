@@ -1,0 +1,69 @@
+import Foundation
+
+/// `doctor`'s answer about the remote cache.
+public struct RemoteCacheCheck: Codable, Equatable, Sendable {
+    public var reference: String
+    public var scheme: String
+    public var reachable: Bool
+    public var canRead: Bool
+    public var canWrite: Bool
+    /// Where the credentials came from (never what they are), when the registry asked for some.
+    public var credentials: String?
+    public var problem: String?
+}
+
+/// What the remote cache did in one run (`--json`), or in every run so far (`gadgetc cache stats`).
+public struct RemoteCacheStatistics: Codable, Equatable, Sendable {
+    public var hits = 0
+    public var misses = 0
+    public var uploads = 0
+    public var bytesDown = 0
+    public var bytesUp = 0
+    /// The compile time the hits saved, as the machines that compiled them measured it.
+    public var millisecondsSaved: Double = 0
+    /// Time spent asking the registry (what the remote tier costs a build that misses).
+    public var lookupMilliseconds: Double = 0
+
+    public init() {}
+
+    public var isEmpty: Bool { self == RemoteCacheStatistics() }
+
+    public static func + (a: Self, b: Self) -> Self {
+        var sum = a
+        sum.hits += b.hits
+        sum.misses += b.misses
+        sum.uploads += b.uploads
+        sum.bytesDown += b.bytesDown
+        sum.bytesUp += b.bytesUp
+        sum.millisecondsSaved += b.millisecondsSaved
+        sum.lookupMilliseconds += b.lookupMilliseconds
+        return sum
+    }
+
+    /// Adds a run's figures to the cache's running totals (`remote-stats.json`, under a lock).
+    public static func accumulate(_ run: Self, in location: CacheLocation) {
+        guard !run.isEmpty, (try? CacheLocation.createFolders(location.root)) != nil else { return }
+        let file = location.root.appendingPathComponent("remote-stats.json")
+        let lockFile = open(location.root.appendingPathComponent("remote-stats.lock").path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard lockFile >= 0 else { return }
+        defer { close(lockFile) }
+        guard flock(lockFile, LOCK_EX) == 0 else { return }
+        let total = (load(location) ?? Self()) + run
+        if let data = try? JSONEncoder.sorted.encode(total) { try? AtomicFile.write(data, to: file) }
+    }
+
+    /// The running totals, if any run used a remote cache.
+    public static func load(_ location: CacheLocation) -> Self? {
+        FileManager.default.contents(atPath: location.root.appendingPathComponent("remote-stats.json").path)
+            .flatMap { try? JSONDecoder().decode(Self.self, from: $0) }
+    }
+}
+
+extension JSONEncoder {
+    /// Keys sorted: the same record is the same bytes, so the same blob.
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}
