@@ -47,6 +47,33 @@ import Testing
         #expect(allowed.succeeded, "\(allowed.standardError)")
     }
 
+    /// A ccache-style wrapper script named as the compiler: clang's own headers (stdbool.h, in its resource
+    /// folder, which the wrapper's path does not lead to) are allowed; a file outside still is not.
+    @Test func aWrapperScriptAsTheCompilerBuildsAndTheBoundaryHolds() async throws {
+        let root = try Fixtures.temporaryDirectory("include-wrapper")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let wrapper = root.appendingPathComponent("tools/ccache/bin/clang-16")  // its installation folder: tools/ccache
+        try FileManager.default.createDirectory(at: wrapper.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try "#!/bin/sh\nexec /usr/bin/clang-16 \"$@\"\n".write(to: wrapper, atomically: true, encoding: .utf8)
+        chmod(wrapper.path, 0o755)
+        let gadget = root.appendingPathComponent("trace_exec")
+        try FileManager.default.copyItem(at: Fixtures.samples.appendingPathComponent("trace_exec"), to: gadget)
+        func build() async throws -> ProcessResult {
+            try await Fixtures.run([Fixtures.gadgetc, "build", gadget.path, "--arch", "amd64", "-I", Fixtures.bundledHeaders,
+                                    "--oci-layout", root.appendingPathComponent("layout").path, "--no-cache"],
+                                   environment: ["GADGETC_CLANG": wrapper.path, "GADGETC_CACHE_DIR": root.appendingPathComponent("cache").path])
+        }
+        let built = try await build()
+        #expect(built.succeeded, "\(built.standardError)")
+        let outside = root.appendingPathComponent("elsewhere.h")
+        try "#define ELSEWHERE 1\n".write(to: outside, atomically: true, encoding: .utf8)
+        let source = gadget.appendingPathComponent("program.bpf.c")
+        let edited = "#include \"\(outside.path)\"\n" + (try String(contentsOf: source, encoding: .utf8))
+        try edited.write(to: source, atomically: true, encoding: .utf8)
+        let refused = try await build()
+        #expect(!refused.succeeded && refused.standardError.contains("outside the gadget folder"), "\(refused.standardError)")
+    }
+
     @Test func redactionKeepsOnlyTheLocation() {
         let readable = ReadableFolders(["/g"])
         let text = """

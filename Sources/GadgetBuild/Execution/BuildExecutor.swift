@@ -35,6 +35,8 @@ public struct BuildExecutor: Sendable {
     var layerTime: Int64 = 0
     /// The environment that names bpftool (GADGETC_BPFTOOL, PATH).
     var environment: [String: String] = [:]
+    /// clang's resource folder per compiler path, asked only when a compile seems to read outside its folders.
+    let resourceDirectories = ClangResourceDirectories()
     /// The team's cache (`--remote-cache`): asked after a local miss, filled after a compile when uploads are on.
     var remote: RemoteCache?
     /// The other machines' folders that objects taken from the team's cache record (`RemoteOrigins`).
@@ -301,9 +303,15 @@ public struct BuildExecutor: Sendable {
             var dependencies = Depfile.dependencies(text, relativeTo: ran.workingDirectory ?? "/").compactMap(ran.hostPath)
             for path in ran.presenceInputs where !dependencies.contains(path) { dependencies.append(path) }
             outcome.dependencies = dependencies
-            if ran.toolchain == .native, let outside = readable?.firstOutside(dependencies, relativeTo: ran.workingDirectory) {
-                outcome.readOutside = outside
-                return outcome
+            if ran.toolchain == .native, let readable, let outside = readable.firstOutside(dependencies, relativeTo: ran.workingDirectory) {
+                // clang's own headers (stdbool.h, …) are in its resource folder, found from where the binary is;
+                // a wrapper script named as the compiler (ccache-style) hides that folder: ask clang for it.
+                let resource = await resourceDirectories.directory(of: ran.argv[0], runner: runner)
+                let widened = ReadableFolders(readable.folders + [resource].compactMap { $0 })
+                if let stillOutside = widened.firstOutside(dependencies, relativeTo: ran.workingDirectory) ?? (resource == nil ? outside : nil) {
+                    outcome.readOutside = stillOutside
+                    return outcome
+                }
             }
             // Stored under the key of the command that made the object (without the PCH after a retry).
             // Beside the link, check and packaging that follow; the build waits for it before it ends.
@@ -387,5 +395,19 @@ public struct BuildExecutor: Sendable {
             throw ExecutionError.step("[\(arch)] \(object) has no eBPF programs: give at least one function a SEC(\"…\") attribute")
         }
         return summary
+    }
+}
+
+/// `clang -print-resource-dir`, once per compiler path and run.
+actor ClangResourceDirectories {
+    private var known: [String: String?] = [:]
+
+    func directory(of compiler: String, runner: CommandRunning) async -> String? {
+        if let answer = known[compiler] { return answer }
+        let result = try? await runner.run([compiler, "-print-resource-dir"], workingDirectory: nil)
+        let folder = result.flatMap { $0.succeeded ? $0.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) : nil }
+            .flatMap { $0.hasPrefix("/") ? $0 : nil }
+        known[compiler] = .some(folder)
+        return folder
     }
 }

@@ -134,8 +134,9 @@ public struct BuildPlanner: Sendable {
             var invocation = ClangInvocation.igCompile(clang: compiler.path, arch: arch, source: source, output: output,
                                                        vmlinuxDirectory: vmlinux?.includeDirectory, layout: layout)
             if let pch, pchReady, gadget.sourcesStartingWithVmlinux.contains(source) { invocation.precompiledHeader = pch.output }
-            // The depfile lists every file the compile read: the cache's key covers them all.
-            if request.useCache { invocation.depfile = output + ".d" }
+            // The depfile lists every file the compile read: the cache's key covers them all, and the include
+            // boundary is checked against it (with --no-cache too).
+            invocation.depfile = output + ".d"
             var job = Job.compile(invocation, workingDirectory: gadget.root.path, outputs: [output])
             job.environment = clangEnvironment.isEmpty ? nil : clangEnvironment
             if let vmlinux { job.presenceInputs = ["\(vmlinux.includeDirectory)/vmlinux.h"] }
