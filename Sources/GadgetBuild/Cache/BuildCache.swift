@@ -12,6 +12,8 @@ struct CompileRecord: Codable {
     var object: String
     /// What the team's cache would file it under (`cache push-local`); nil for a compiler known by its name only.
     var portable: PortableEntry?
+    /// The compiler's warnings, shown again on every build that takes the object from the cache.
+    var warnings: String?
 }
 
 /// A local compile as the team's cache names it: its portable key, this machine's folders by portable
@@ -70,7 +72,7 @@ public final class BuildCache: @unchecked Sendable {
     // MARK: Compiles
 
     /// The cached object for a compile whose inputs are unchanged, with those inputs, or nil.
-    public func lookupCompile(key: String) -> (object: Data, dependencies: [String])? {
+    public func lookupCompile(key: String) -> (object: Data, dependencies: [String], warnings: String)? {
         guard let data = FileManager.default.contents(atPath: recordPath(key).path),
               let record = try? JSONDecoder().decode(CompileRecord.self, from: data) else { return nil }
         var refreshed = record
@@ -85,7 +87,7 @@ public final class BuildCache: @unchecked Sendable {
         }
         guard let object = object(record.object, entry: key) else { return nil }
         if moved { try? write(refreshed, key: key) }
-        return (object, record.dependencies.map(\.path))
+        return (object, record.dependencies.map(\.path), record.warnings ?? "")
     }
 
     /// Remembers a finished compile that started at `compileStarted` (`FileClock.coarseNow()`): hashes
@@ -94,7 +96,8 @@ public final class BuildCache: @unchecked Sendable {
     /// or while it was hashed): the digest would vouch for bytes the object was not built from (ccache's
     /// "too new" rule). Returns why it refused, or nil when it stored the entry.
     @discardableResult
-    func storeCompile(key: String, dependencies: [String], object: Data, compileStarted: Int64, portable: PortableEntry? = nil) throws -> String? {
+    func storeCompile(key: String, dependencies: [String], object: Data, compileStarted: Int64, portable: PortableEntry? = nil,
+                      warnings: String = "") throws -> String? {
         // The previous record of the same command knows most digests already (after an edit, every file
         // but the edited one): reuse those whose fingerprint did not move instead of re-hashing
         // vmlinux.h and the PCH (17 MB together) on every edit.
@@ -116,16 +119,19 @@ public final class BuildCache: @unchecked Sendable {
             guard FileFingerprint(path: path)?.description == fingerprint else { return "\(path) changed while it was hashed" }
             entries.append(.init(path: path, fingerprint: fingerprint, digest: digest))
         }
-        try write(CompileRecord(dependencies: entries, object: try objects.put(object), portable: portable), key: key)
+        try write(CompileRecord(dependencies: entries, object: try objects.put(object), portable: portable,
+                                warnings: warnings.isEmpty ? nil : warnings), key: key)
         return nil
     }
 
     /// `storeCompile` off the build's critical path: the object is read now (its work folder may go
     /// away), hashed and written by a task that `finishWrites()` waits for.
-    func storeCompileInBackground(key: String, dependencies: [String], objectPath: String, compileStarted: Int64, portable: PortableEntry? = nil) {
+    func storeCompileInBackground(key: String, dependencies: [String], objectPath: String, compileStarted: Int64, portable: PortableEntry? = nil,
+                                  warnings: String = "") {
         guard let object = FileManager.default.contents(atPath: objectPath) else { return }
         let write = Task {
-            if let refusal = try? self.storeCompile(key: key, dependencies: dependencies, object: object, compileStarted: compileStarted, portable: portable) {
+            if let refusal = try? self.storeCompile(key: key, dependencies: dependencies, object: object, compileStarted: compileStarted,
+                                                    portable: portable, warnings: warnings) {
                 self.onNote?("not cached: \(refusal); the next build compiles it again")
             }
         }

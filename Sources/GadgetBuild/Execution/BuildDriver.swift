@@ -96,6 +96,10 @@ public struct BuildDriver: Sendable {
         let recordKey = request.useCache && !request.verify && !request.updateMetadata ? BuildRecord.key(request, environment: host.environment) : nil
         let record = recordKey.flatMap { BuildRecords(cache: cache).load($0) }
         if let record, var outcome = upToDate(record) {
+            // As on the build that made it: the warnings its compiles gave are shown again.
+            for text in outcome.compilerWarnings ?? [] {
+                observer.diagnostics(Job(kind: .compile, arch: nil, inputs: [], outputs: []), text: text)
+            }
             observer.note("\(URL(fileURLWithPath: outcome.gadget).lastPathComponent): up to date")
             outcome.elapsedMilliseconds = (ContinuousClock.now - start).milliseconds
             outcome.peakMemoryKiB = Self.peakMemoryKiB()
@@ -276,6 +280,7 @@ public struct BuildDriver: Sendable {
             peakMemoryKiB: Self.peakMemoryKiB())
         outcome.reproducibility = ProbeReport.reproducibility(of: plan.compiler)
         outcome.wasm = executed.wasm
+        outcome.compilerWarnings = executed.compilerWarnings.isEmpty ? nil : executed.compilerWarnings
         return (outcome, report)
     }
 

@@ -18,6 +18,8 @@ public struct ArchitectureOutput: Codable, Sendable {
 public struct ExecutionResult: Sendable {
     public var architectures: [ArchitectureOutput]
     public var wasm: WasmOutput?
+    /// Each distinct text the compilers printed on success (warnings), as shown.
+    public var compilerWarnings: [String] = []
 }
 
 /// Runs a plan: clang per compile job (in parallel, bounded) on the host or in the builder container,
@@ -96,7 +98,7 @@ public struct BuildExecutor: Sendable {
         }
         try await beforeReportingCompiles?()
         // Compiler messages first, each distinct one once, and a compile failure before any later step's.
-        try reportCompiles(results.compactMap(\.compileOutcome), readable: readable)
+        let warnings = try reportCompiles(results.compactMap(\.compileOutcome), readable: readable)
         for result in results { if case .failed(let error) = result { throw error } }
         if let precompiledHeaders {
             for pch in plan.precompiledHeadersToBuild { await precompiledHeaders.want(pch) }
@@ -105,7 +107,8 @@ public struct BuildExecutor: Sendable {
             if case .builtWasm(let output) = result { return output }
             return nil
         }.first
-        return ExecutionResult(architectures: plan.architectures.compactMap { arch in output(arch, plan: plan, results: results) }, wasm: wasm)
+        return ExecutionResult(architectures: plan.architectures.compactMap { arch in output(arch, plan: plan, results: results) }, wasm: wasm,
+                               compilerWarnings: warnings)
     }
 
     /// What one job produced; failures are kept, to be reported in the plan's order once all are done.
@@ -271,7 +274,8 @@ public struct BuildExecutor: Sendable {
         if let cache, let hit = cache.lookupCompile(key: key) {
             try AtomicFile.write(hit.object, to: URL(fileURLWithPath: job.outputs[0]))
             observer.jobCached(job)
-            return CompileOutcome(job: job, result: ProcessResult(status: 0, signaled: false, standardOutput: "", standardError: ""),
+            // The warnings clang gave when it made the object are shown again (as ig shows them on every build).
+            return CompileOutcome(job: job, result: ProcessResult(status: 0, signaled: false, standardOutput: "", standardError: hit.warnings),
                                   dependencies: hit.dependencies)
         }
         if let portable, let hit = await remoteHit(portable, readable: job.toolchain == .native ? readable : nil,
@@ -281,8 +285,9 @@ public struct BuildExecutor: Sendable {
             observer.note("\(job.summary) (from the remote cache)")
             // Back-filled: the next build here finds it locally.
             cache?.storeCompileInBackground(key: key, dependencies: hit.dependencies, objectPath: job.outputs[0], compileStarted: FileClock.coarseNow(),
-                                            portable: PortableEntry(key: portable.key, folders: portable.paths.folders, milliseconds: nil))
-            return CompileOutcome(job: job, result: ProcessResult(status: 0, signaled: false, standardOutput: "", standardError: ""),
+                                            portable: PortableEntry(key: portable.key, folders: portable.paths.folders, milliseconds: nil),
+                                            warnings: hit.warnings)
+            return CompileOutcome(job: job, result: ProcessResult(status: 0, signaled: false, standardOutput: "", standardError: hit.warnings),
                                   dependencies: hit.dependencies)
         }
         let observer = self.observer
@@ -317,8 +322,11 @@ public struct BuildExecutor: Sendable {
             // Beside the link, check and packaging that follow; the build waits for it before it ends.
             cache?.storeCompileInBackground(key: BuildCache.compileKey(job: ran, compilerIdentity: identity),
                                             dependencies: dependencies, objectPath: ran.outputs[0], compileStarted: started,
-                                            portable: portable.map { PortableEntry(key: $0.key, folders: $0.paths.folders, milliseconds: compileMilliseconds) })
-            if let portable { uploadCompile(portable, dependencies: dependencies, objectPath: ran.outputs[0], milliseconds: compileMilliseconds) }
+                                            portable: portable.map { PortableEntry(key: $0.key, folders: $0.paths.folders, milliseconds: compileMilliseconds) },
+                                            warnings: result.standardError)
+            if let portable {
+                uploadCompile(portable, dependencies: dependencies, objectPath: ran.outputs[0], milliseconds: compileMilliseconds, warnings: result.standardError)
+            }
         }
         return outcome
     }
@@ -346,14 +354,19 @@ public struct BuildExecutor: Sendable {
 
     /// Shows each distinct compiler message once (both arches usually say the same) and throws for the
     /// first failed compile.
-    func reportCompiles(_ outcomes: [CompileOutcome], readable: ReadableFolders? = nil) throws {
+    @discardableResult
+    func reportCompiles(_ outcomes: [CompileOutcome], readable: ReadableFolders? = nil) throws -> [String] {
         var printed = Set<String>()
+        var shown: [String] = []
         var failure: ExecutionError?
         for outcome in outcomes {
             let (job, result) = (outcome.job, outcome.result)
             let text = job.toolchain == .native ? readable?.redacting(result.standardError, relativeTo: job.workingDirectory) ?? result.standardError
                 : result.standardError
-            if !text.isEmpty, printed.insert(text).inserted { observer.diagnostics(job, text: text) }
+            if !text.isEmpty, printed.insert(text).inserted {
+                observer.diagnostics(job, text: text)
+                shown.append(text)
+            }
             if let outside = outcome.readOutside, failure == nil {
                 failure = .readsOutside(source: job.inputs.first ?? "source", path: outside)
             }
@@ -369,6 +382,7 @@ public struct BuildExecutor: Sendable {
             }
         }
         if let failure { throw failure }
+        return shown
     }
 
     /// Links with libbpf, or takes the linked object from the cache when the inputs are the same bytes.

@@ -46,7 +46,7 @@ extension BuildExecutor {
 
     /// The object the team's cache has for `portable`, with the files it was made from as this machine
     /// has them: only when each of those has here the digest it had there.
-    func remoteHit(_ portable: PortableCompile, readable: ReadableFolders?, workingDirectory: String?) async -> (object: Data, dependencies: [String], origin: [String: String])? {
+    func remoteHit(_ portable: PortableCompile, readable: ReadableFolders?, workingDirectory: String?) async -> (object: Data, dependencies: [String], origin: [String: String], warnings: String)? {
         guard let remote, remote.isEnabled, let record = await remote.record(portable.key) else { return nil }
         var dependencies: [String] = []
         for dependency in record.dependencies {
@@ -68,12 +68,12 @@ extension BuildExecutor {
             return nil
         }
         remote.record(miss: false, saved: record.milliseconds)
-        return (object, dependencies, record.folders ?? [:])
+        return (object, dependencies, record.folders ?? [:], record.warnings ?? "")
     }
 
     /// After a compile made here: its record for the team (`--remote-cache-upload`), in the background.
     /// The precompiled header is not among the files (it is this machine's; the key leaves it out).
-    func uploadCompile(_ portable: PortableCompile, dependencies: [String], objectPath: String, milliseconds: Double) {
+    func uploadCompile(_ portable: PortableCompile, dependencies: [String], objectPath: String, milliseconds: Double, warnings: String) {
         guard let remote, remote.settings.upload, let object = FileManager.default.contents(atPath: objectPath) else { return }
         let cache = self.cache
         remote.uploadInBackground(key: portable.key) {
@@ -84,7 +84,7 @@ extension BuildExecutor {
                 entries.append(.init(path: portable.paths.portable(path), digest: digest))
             }
             return (RemoteCompileRecord(dependencies: entries, object: "sha256:" + ContentDigest.hex(object), folders: portable.paths.folders,
-                                        milliseconds: milliseconds), object)
+                                        milliseconds: milliseconds, warnings: warnings.isEmpty ? nil : warnings), object)
         }
     }
 }

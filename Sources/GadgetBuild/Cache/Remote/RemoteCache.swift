@@ -19,6 +19,8 @@ struct RemoteCompileRecord: Codable, Equatable {
     var folders: [String: String]?
     /// How long the compile took there: what a hit saves (`cache stats`).
     var milliseconds: Double?
+    /// The compiler's warnings there, shown here as if it had compiled here.
+    var warnings: String?
 }
 
 /// The team's cache, spoken to as an OCI registry (distribution API v2): a lookup is `GET manifests/<key>`

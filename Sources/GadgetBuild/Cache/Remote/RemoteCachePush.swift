@@ -51,7 +51,8 @@ public struct RemoteCachePush: Sendable {
             let paths = PortablePaths(folders: portable.folders)
             let shared = RemoteCompileRecord(
                 dependencies: record.dependencies.filter { !$0.path.hasSuffix(".pch") }.map { .init(path: paths.portable($0.path), digest: $0.digest) },
-                object: "sha256:" + record.object, folders: portable.folders, milliseconds: portable.milliseconds)
+                object: "sha256:" + record.object, folders: portable.folders, milliseconds: portable.milliseconds,
+                warnings: record.warnings)
             let before = remote.statistics.uploads
             await remote.upload(key: portable.key, record: shared, object: object)
             if remote.statistics.uploads > before {
