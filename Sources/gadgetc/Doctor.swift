@@ -104,10 +104,25 @@ enum DoctorText {
     }
 }
 
+/// Every `--json` document gadgetc prints: sorted keys, and in each top-level object (or each object of a
+/// top-level array) `schemaVersion` (raised when a field changes meaning or goes away; new fields do not
+/// raise it) and `gadgetcVersion`, so that a script can tell what it reads.
 enum JSONOutput {
+    static let schemaVersion = 1
+
     static func encode<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        let data = try encoder.encode(value)
+        func stamped(_ object: Any) -> Any {
+            guard var dictionary = object as? [String: Any] else { return object }
+            dictionary["schemaVersion"] = schemaVersion
+            dictionary["gadgetcVersion"] = GadgetcVersion.string
+            return dictionary
+        }
+        guard let parsed = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return String(decoding: data, as: UTF8.self) }
+        let document = (parsed as? [Any]).map { $0.map(stamped) as Any } ?? stamped(parsed)
+        let output = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        return String(decoding: output, as: UTF8.self)
     }
 }
