@@ -7,7 +7,28 @@ enum Terminal {
     static let isTerminal = isatty(STDERR_FILENO) == 1
 
     static func writeError(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        FileHandle.standardError.write(Data((usesColour ? coloured(text) : text).utf8))
+    }
+
+    /// Colour for `error:` and `warning:` on a terminal only, never with NO_COLOR (no-color.org) or TERM=dumb.
+    static let usesColour: Bool = {
+        let environment = ProcessInfo.processInfo.environment
+        return isTerminal && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
+    }()
+
+    /// Each line's first `error:` / `warning:` (gadgetc's own, or after clang's `file:line:col: `) in bold
+    /// red / magenta, as clang colours them.
+    static func coloured(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            for (word, colour) in [("error:", "31"), ("fatal error:", "31"), ("warning:", "35")] {
+                if line.hasPrefix(word) { return "\u{1B}[1;\(colour)m\(word)\u{1B}[0m" + line.dropFirst(word.count) }
+                if let range = line.range(of: ": " + word) {
+                    let at = line.index(range.lowerBound, offsetBy: 2)
+                    return line[..<at] + "\u{1B}[1;\(colour)m\(word)\u{1B}[0m" + line[range.upperBound...]
+                }
+            }
+            return String(line)
+        }.joined(separator: "\n")
     }
 
     /// The one line an error is shown as (each of gadgetc's error types describes itself in one line;
