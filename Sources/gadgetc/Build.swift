@@ -34,7 +34,9 @@ struct Build: AsyncParsableCommand {
     func run() async throws {
         PhaseTrace.mark("gadgetc build: arguments parsed")
         options.toolchainOptions.warnAboutIncludeDirectories()
-        let batch = GadgetBatch(folders: GadgetFolder.expand(folders), options: options, quiet: outputOptions.json)
+        var configured = GadgetBatch(folders: GadgetFolder.expand(folders), options: options, quiet: outputOptions.json)
+        configured.verbose = outputOptions.verbose && !outputOptions.json
+        let batch = configured
         if dryRun {
             do {
                 for folder in batch.folders {

@@ -119,6 +119,8 @@ struct GadgetBatch {
     let folders: [String]
     let options: BuildOptions
     let quiet: Bool
+    /// -v: each command line as it starts.
+    var verbose = false
     let slots: JobSlots
     /// Started once every gadget of a round has built, so that they do not slow the round down.
     let precompiledHeaders = PrecompiledHeaderBuilds(startsAfterEachBuild: false)
@@ -143,7 +145,7 @@ struct GadgetBatch {
     /// A driver for one gadget; drivers of one run share the job slots, the probe's answer and PCH builds.
     func driver(_ folder: String?, probes: ProbeMemo? = nil) -> BuildDriver {
         let prefix = many ? folder.map { "\(name($0)): " } ?? "" : ""
-        return BuildDriver(observer: TerminalObserver(quiet: quiet, prefix: prefix), slots: slots, probes: probes,
+        return BuildDriver(observer: TerminalObserver(quiet: quiet, prefix: prefix, verbose: verbose), slots: slots, probes: probes,
                            precompiledHeaders: precompiledHeaders, remoteCache: remoteCache)
     }
 

@@ -21,6 +21,9 @@ struct ToolchainOptions: ParsableArguments {
 struct OutputOptions: ParsableArguments {
     @Flag(help: "Print one JSON document on standard output instead of text.")
     var json = false
+
+    @Flag(name: .shortAndLong, help: "Print each command line as it starts (builds; as ig's -v shows its builder's).")
+    var verbose = false
 }
 
 extension PullPolicy: ExpressibleByArgument {}

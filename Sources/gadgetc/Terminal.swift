@@ -84,8 +84,14 @@ struct TerminalObserver: BuildObserver {
     let quiet: Bool
     /// "gadget: " when several gadgets build at once.
     var prefix = ""
+    /// -v: each command line as it starts, as a shell would run it.
+    var verbose = false
 
-    func jobStarted(_ job: Job) {}
+    func jobStarted(_ job: Job) {
+        guard verbose, !quiet, !job.argv.isEmpty else { return }
+        let directory = job.workingDirectory.map { "(cd \(Terminal.quote($0)) && " } ?? "("
+        Terminal.writeError("\(prefix)+ \(directory)\(PlanText.assignments(job.environment))\(PlanText.command(job.argv)))\n")
+    }
 
     func jobFinished(_ job: Job, milliseconds: Double) {
         guard !quiet else { return }

@@ -21,4 +21,19 @@ import Testing
         #expect(array.count == 2 && array.allSatisfy { $0["schemaVersion"] as? Int == 1 && $0["gadgetcVersion"] as? String == GadgetcVersion.string })
         #expect(array.allSatisfy { ($0["outcome"] as? [String: Any])?["digest"] is String })
     }
+
+    @Test func stepsAreTimedAndVerboseShowsEachCommand() async throws {
+        let root = try Fixtures.temporaryDirectory("steps")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let environment = ["GADGETC_CACHE_DIR": root.appendingPathComponent("cache").path]
+        let gadget = Fixtures.samples.appendingPathComponent("trace_signal").path
+        let verbose = try await Fixtures.run([Fixtures.gadgetc, "build", "-v", gadget, "--arch", "amd64", "-I", Fixtures.bundledHeaders,
+                                              "--oci-layout", root.appendingPathComponent("layout").path], environment: environment)
+        #expect(verbose.succeeded && verbose.standardError.contains("+ (cd ") && verbose.standardError.contains("-c program.bpf.c"), "\(verbose.standardError)")
+        let json = try await Fixtures.run([Fixtures.gadgetc, "build", "--json", gadget, "--arch", "amd64", "-I", Fixtures.bundledHeaders, "-t", "steps:2",
+                                           "--oci-layout", root.appendingPathComponent("layout").path], environment: environment)
+        let outcome = try JSONDecoder().decode(BuildOutcome.self, from: Data(json.standardOutput.utf8))
+        let steps = try #require(outcome.steps)
+        #expect(steps.contains { $0.kind == .compile && $0.cached } && steps.contains { $0.kind == .check && $0.milliseconds != nil }, "\(steps)")
+    }
 }

@@ -181,7 +181,8 @@ public struct BuildDriver: Sendable {
         }.joined(separator: ", ") + (plan.compiler.map { "; clang \($0.version) at \($0.path), \(plan.compilerReason)" } ?? ""))
         }
         defer { if !plan.keepsWorkDirectory { try? FileManager.default.removeItem(atPath: plan.workDirectory) } }
-        var executor = BuildExecutor(runner: runner, observer: observer, slots: slots, cache: buildCache, precompiledHeaders: precompiledHeaders)
+        let recorder = StepRecorder(forwardingTo: observer)
+        var executor = BuildExecutor(runner: runner, observer: recorder, slots: slots, cache: buildCache, precompiledHeaders: precompiledHeaders)
         executor.remote = buildCache == nil ? nil : remoteCache
         executor.environment = host.environment
         if host.environment["SOURCE_DATE_EPOCH"] != nil { executor.layerTime = Int64(created.timeIntervalSince1970) }
@@ -280,6 +281,7 @@ public struct BuildDriver: Sendable {
             peakMemoryKiB: Self.peakMemoryKiB())
         outcome.reproducibility = ProbeReport.reproducibility(of: plan.compiler)
         outcome.wasm = executed.wasm
+        outcome.steps = recorder.steps
         outcome.compilerWarnings = executed.compilerWarnings.isEmpty ? nil : executed.compilerWarnings
         return (outcome, report)
     }

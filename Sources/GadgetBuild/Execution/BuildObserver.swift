@@ -1,3 +1,5 @@
+import Foundation
+
 /// Hears about a build as it runs: progress lines on a terminal, nothing under --json.
 public protocol BuildObserver: Sendable {
     func jobStarted(_ job: Job)
@@ -28,4 +30,37 @@ public struct SilentObserver: BuildObserver {
 
 extension Duration {
     var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+}
+
+/// How long one step of a build took (`--json`'s `steps`), or that it came from the cache.
+public struct StepTiming: Codable, Equatable, Sendable {
+    public var step: String
+    public var kind: Job.Kind
+    public var arch: Architecture?
+    public var milliseconds: Double?
+    public var cached: Bool
+}
+
+/// Passes everything on to another observer and keeps each finished step's time, in the order they end.
+public final class StepRecorder: BuildObserver, @unchecked Sendable {
+    let next: BuildObserver
+    private let lock = NSLock()
+    private var recorded: [StepTiming] = []
+
+    public init(forwardingTo next: BuildObserver) { self.next = next }
+
+    public var steps: [StepTiming] { lock.withLock { recorded } }
+
+    public func jobStarted(_ job: Job) { next.jobStarted(job) }
+    public func jobFinished(_ job: Job, milliseconds: Double) {
+        lock.withLock { recorded.append(StepTiming(step: job.summary, kind: job.kind, arch: job.arch, milliseconds: milliseconds, cached: false)) }
+        next.jobFinished(job, milliseconds: milliseconds)
+    }
+    public func jobCached(_ job: Job) {
+        lock.withLock { recorded.append(StepTiming(step: job.summary, kind: job.kind, arch: job.arch, milliseconds: nil, cached: true)) }
+        next.jobCached(job)
+    }
+    public func diagnostics(_ job: Job, text: String) { next.diagnostics(job, text: text) }
+    public func note(_ text: String) { next.note(text) }
+    public func pullProgress(_ progress: PullProgress) { next.pullProgress(progress) }
 }

@@ -27,6 +27,8 @@ public struct BuildOutcome: Codable, Sendable {
     /// For a native build: whether its bytes are those ig's builder image makes (`ProbeReport.reproducibility(of:)`).
     public var reproducibility: String?
     public var architectures: [ArchitectureResult]
+    /// Each step as it ended: what it was, its time, or that it came from the cache.
+    public var steps: [StepTiming]?
     /// The compilers' warnings (each distinct text once, as printed): shown again by a build that is up to date.
     public var compilerWarnings: [String]?
     /// What the team's cache did in this run so far (`--remote-cache`).
