@@ -19,7 +19,7 @@ struct Build: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("Gadget folders (program.bpf.c, gadget.yaml, optional build.yaml), or folders of gadget folders.", valueName: "dir"))
     var folders: [String] = ["."]
 
-    @OptionGroup(title: "Build Options") var options: BuildOptions
+    @OptionGroup var options: BuildOptions
 
     @Flag(help: "Print the plan (every command line) without running it.")
     var dryRun = false

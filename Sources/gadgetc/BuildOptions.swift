@@ -43,8 +43,6 @@ struct BuildOptions: ParsableArguments {
     @Option(name: .customShort("j"), help: ArgumentHelp("Run at most this many compiles at once, across all gadgets (default: the number of cores).", valueName: "n"))
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Flag(help: "Neither read nor write the build cache.")
-    var noCache = false
 
     @Option(help: ArgumentHelp("The ig release written as the image's io.inspektor-gadget.builder.version annotation (ig run warns when it is missing or differs from its own version); empty writes none.", valueName: "version"))
     var builderVersion: String = BuildRequest.defaultBuilderVersion
@@ -55,14 +53,8 @@ struct BuildOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The BTFHub archive --btfgen reads: <distro>/<version>/<x86_64|arm64>/<kernel>.btf.tar.xz (or .btf).", valueName: "dir"))
     var btfhubArchive: String?
 
-    @Option(help: ArgumentHelp("The team's build cache, an OCI registry repository (HOST[:PORT]/REPOSITORY; env GADGETC_REMOTE_CACHE): asked after a local miss, read-only unless --remote-cache-upload.", valueName: "ref"))
-    var remoteCache: String?
 
-    @Flag(help: "Upload this build's compiles to --remote-cache (what CI sets; env GADGETC_REMOTE_CACHE_UPLOAD=1).")
-    var remoteCacheUpload = false
-
-    @Option(help: ArgumentHelp("Bound of each remote cache request, in seconds; past it the build goes on with the local cache alone (default 3).", valueName: "seconds"))
-    var remoteCacheTimeout: Double?
+    @OptionGroup(title: "Cache") var cacheOptions: CacheOptions
 
     @OptionGroup(title: "Container Toolchain") var containerOptions: ContainerOptions
 
@@ -81,18 +73,8 @@ struct BuildOptions: ParsableArguments {
             throw ValidationError("--btfhub-archive is only read with --btfgen; add --btfgen, or leave --btfhub-archive out")
         }
         do { _ = try Architecture.parseList(arch) } catch { throw ValidationError("\(error)") }
-        do { _ = try remoteCacheSettings() } catch { throw ValidationError("\(error)") }
-        if let timeout = remoteCacheTimeout, !(timeout > 0 && timeout <= 600) {
-            throw ValidationError("--remote-cache-timeout takes seconds between 0 and 600")
-        }
     }
 
-    /// `--remote-cache` or `GADGETC_REMOTE_CACHE`; nil when neither is set (or with --no-cache).
-    func remoteCacheSettings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> RemoteCacheSettings? {
-        guard !noCache, let reference = remoteCache ?? environment["GADGETC_REMOTE_CACHE"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
-        let upload = remoteCacheUpload || ["1", "true", "yes"].contains(environment["GADGETC_REMOTE_CACHE_UPLOAD"]?.lowercased() ?? "")
-        return try RemoteCacheSettings(parsing: reference, upload: upload, timeoutSeconds: remoteCacheTimeout ?? RemoteCacheSettings.defaultTimeoutSeconds)
-    }
 
     func check(folders: [String]) throws {
         if folders.count > 1 && tag != nil {
@@ -106,7 +88,7 @@ struct BuildOptions: ParsableArguments {
             gadgetFolder: folder, buildFile: file, architectures: (try? Architecture.parseList(arch)) ?? Architecture.allCases,
             toolchain: local ? .native : toolchain, includeDirectories: toolchainOptions.usableIncludeDirectories,
             tag: tag, outputDirectory: output.map { count > 1 ? "\($0)/\(URL(fileURLWithPath: folder).lastPathComponent)" : $0 },
-            ociLayout: ociLayout ?? store, verify: verify, validateMetadata: validateMetadata, useCache: !noCache,
+            ociLayout: ociLayout ?? store, verify: verify, validateMetadata: validateMetadata, useCache: !cacheOptions.noCache,
             container: containerOptions.settings, updateMetadata: updateMetadata)
         request.builderVersion = builderVersion.isEmpty ? nil : builderVersion
         request.btfHubArchive = btfgen ? btfhubArchive : nil
@@ -132,7 +114,7 @@ struct GadgetBatch {
         self.options = options
         self.quiet = quiet
         self.slots = JobSlots(options.jobs)
-        let remote = (try? options.remoteCacheSettings()).flatMap { $0 }.map { RemoteCache(settings: $0) }
+        let remote = (try? options.cacheOptions.remoteCacheSettings()).flatMap { $0 }.map { RemoteCache(settings: $0) }
         remote?.onWarning = { Terminal.writeError($0 + "\n") }
         self.remoteCache = remote
     }
@@ -195,4 +177,33 @@ struct GadgetBatch {
         }
         fflush(nil)  // watch prints results as they come, also into a pipe
     }
+}
+
+/// The local cache and the team's (`build`, `watch`).
+struct CacheOptions: ParsableArguments {
+    @Flag(help: "Neither read nor write the build cache.")
+    var noCache = false
+    @Option(help: ArgumentHelp("The team's build cache, an OCI registry repository (HOST[:PORT]/REPOSITORY; env GADGETC_REMOTE_CACHE): asked after a local miss, read-only unless --remote-cache-upload.", valueName: "ref"))
+    var remoteCache: String?
+
+    @Flag(help: "Upload this build's compiles to --remote-cache (what CI sets; env GADGETC_REMOTE_CACHE_UPLOAD=1).")
+    var remoteCacheUpload = false
+
+    @Option(help: ArgumentHelp("Bound of each remote cache request, in seconds; past it the build goes on with the local cache alone (default 3).", valueName: "seconds"))
+    var remoteCacheTimeout: Double?
+
+    func validate() throws {
+        do { _ = try remoteCacheSettings() } catch { throw ValidationError("\(error)") }
+        if let timeout = remoteCacheTimeout, !(timeout > 0 && timeout <= 600) {
+            throw ValidationError("--remote-cache-timeout takes seconds between 0 and 600")
+        }
+    }
+
+    /// `--remote-cache` or `GADGETC_REMOTE_CACHE`; nil when neither is set (or with --no-cache).
+    func remoteCacheSettings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> RemoteCacheSettings? {
+        guard !noCache, let reference = remoteCache ?? environment["GADGETC_REMOTE_CACHE"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
+        let upload = remoteCacheUpload || ["1", "true", "yes"].contains(environment["GADGETC_REMOTE_CACHE_UPLOAD"]?.lowercased() ?? "")
+        return try RemoteCacheSettings(parsing: reference, upload: upload, timeoutSeconds: remoteCacheTimeout ?? RemoteCacheSettings.defaultTimeoutSeconds)
+    }
+
 }

@@ -16,7 +16,7 @@ struct Watch: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("Gadget folders, or folders of gadget folders.", valueName: "dir"))
     var folders: [String] = ["."]
 
-    @OptionGroup(title: "Build Options") var options: BuildOptions
+    @OptionGroup var options: BuildOptions
 
     func validate() throws { try options.check(folders: GadgetFolder.expand(folders)) }
 
