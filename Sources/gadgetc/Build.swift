@@ -13,6 +13,25 @@ struct Build: AsyncParsableCommand {
         (or a folder of gadget folders) build concurrently; the exit status is non-zero if any failed.
         SOURCE_DATE_EPOCH sets the image's creation time for reproducible builds. Compiles are cached \
         in $XDG_CACHE_HOME/gadgetc (see 'gadgetc cache').
+
+        ENVIRONMENT
+          SOURCE_DATE_EPOCH      image creation time (seconds since 1970)
+          GADGETC_CLANG          the clang to build with
+          GADGETC_GO             the Go for wasm modules (default: go on PATH)
+          GADGETC_CARGO          the cargo for wasm modules (default: on PATH)
+          GADGETC_BPFTOOL        the bpftool --btfgen runs
+          GADGETC_CACHE_DIR      the build cache (default: ~/.cache/gadgetc)
+          GADGETC_TIMEOUT        seconds one command may run (default: 600)
+          GADGETC_PCH=off        no precompiled vmlinux.h
+          GADGETC_TRACE=1        print where a build's time goes
+          GADGETC_BPF_DIR        gadgetc's bpf/ folder, when not beside it
+          GADGETC_KERNEL_BTF     BTF for vmlinux.h (/sys/kernel/btf/vmlinux)
+          GADGETC_REMOTE_CACHE   the team's cache (as --remote-cache); with
+                                 _UPLOAD=1, _CA=FILE.pem, _INSECURE=HOSTS
+          IG_SOURCE_PATH         ig's source tree, for in-tree wasm gadgets
+          DOCKER_HOST            the engine for the builder image (also
+                                 CONTAINER_HOST)
+          NO_COLOR               no colour on a terminal
         """
     )
 
