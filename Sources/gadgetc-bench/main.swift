@@ -297,7 +297,7 @@ func bench(_ options: Options, workspace: Workspace) async throws -> Report {
             let copied = try GadgetFolder(folder: copy)
             let eBPF = try await baseline(of: copy)
             let edited = copied.wasm?.source.path ?? ""
-            let language = { if case .go = source { return "go" } else { return "cargo" } }()
+            let language = source.language == .go ? "go" : "cargo"
             let baselineRun: (Int) async throws -> Sample = { _ in
                 let output = try workspace.fresh("baseline-wasm")
                 defer { workspace.remove(output) }

@@ -71,11 +71,9 @@ extension BuildDriver {
     /// The outputs of the plan's native compiles the team cache has an entry for (asked at once).
     func compilesInTeamCache(_ plan: BuildPlan) async -> Set<String> {
         guard let remote = remoteCache, remote.isEnabled else { return [] }
-        var executor = BuildExecutor(runner: runner)
-        executor.remote = remote
         let toolchain = NativeToolchain(runner: runner, compilerIdentity: plan.compiler?.identity ?? "")
         let keyed = plan.jobs(.compile).filter { $0.toolchain == .native }.compactMap { job in
-            executor.portableCompile(job, plan: plan, toolchain: toolchain).map { (job.outputs.first ?? "", $0.key) }
+            PortableCompile.make(job, plan: plan, toolchain: toolchain).map { (job.outputs.first ?? "", $0.key) }
         }
         return await withTaskGroup(of: String?.self) { group in
             for (output, key) in keyed { group.addTask { await remote.hasEntry(key) ? output : nil } }

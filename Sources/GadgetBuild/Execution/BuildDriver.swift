@@ -74,9 +74,7 @@ public struct BuildDriver: Sendable {
     /// What the planner needs for a gadget's wasm step: the host toolchain (asked only when the gadget
     /// has a Go or Rust source and may build natively), the toolchains' cache folder, the host's module caches.
     func wasmHostContext(_ request: BuildRequest, gadget: GadgetFolder) async -> WasmHostContext {
-        guard let source = gadget.wasm, source.needsBuild else { return WasmHostContext() }
-        let language: WasmCompiler.Language
-        if case .go = source { language = .go } else { language = .rust }
+        guard let language = gadget.wasm?.language else { return WasmHostContext() }
         let locator = WasmToolchainLocator(host: host)
         var finding: WasmToolchainFinding?
         if request.toolchain != .container {

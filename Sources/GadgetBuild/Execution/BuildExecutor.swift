@@ -37,7 +37,7 @@ public struct BuildExecutor: Sendable {
     var layerTime: Int64 = 0
     /// The environment that names bpftool (GADGETC_BPFTOOL, PATH).
     var environment: [String: String] = [:]
-    /// clang's resource folder per compiler path, asked only when a compile seems to read outside its folders.
+    /// clang's resource folder per compiler path, asked (once per build) only when a compile seems to read outside its folders.
     let resourceDirectories = ClangResourceDirectories()
     /// The team's cache (`--remote-cache`): asked after a local miss, filled after a compile when uploads are on.
     var remote: RemoteCache?
@@ -146,7 +146,7 @@ public struct BuildExecutor: Sendable {
         case .compile:
             let toolchain = try toolchain(for: job, compiler: compiler)
             return .compiled(try await compile(job, toolchain: toolchain, readable: readable,
-                                               portable: portableCompile(job, plan: plan, toolchain: toolchain)))
+                                               portable: PortableCompile.make(job, plan: plan, toolchain: toolchain)))
         case .precompileHeader:
             return .done  // built beside the build (`PrecompiledHeaderBuilds`), never as a planned job
         case .link:
@@ -267,7 +267,9 @@ public struct BuildExecutor: Sendable {
     /// A compile job: from the cache when its inputs are unchanged, else clang under a job slot; returns
     /// the result and the files it read. Failures are judged by `reportCompiles` once every job is done,
     /// so that each message is seen once.
-    func compile(_ job: Job, toolchain: StepToolchain, readable: ReadableFolders? = nil, portable: PortableCompile? = nil) async throws -> CompileOutcome {
+    /// `portable` is the compile's key for the team's cache: made only after a local miss (it reads the source).
+    func compile(_ job: Job, toolchain: StepToolchain, readable: ReadableFolders? = nil,
+                 portable makePortable: @autoclosure () -> PortableCompile? = nil) async throws -> CompileOutcome {
         let (runner, identity) = (toolchain.runner, toolchain.compilerIdentity)
         let key = BuildCache.compileKey(job: job, compilerIdentity: identity)
         let sources = job.inputs.compactMap { job.hostPath(URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: job.workingDirectory ?? "/")).standardizedFileURL.path) }
@@ -278,6 +280,7 @@ public struct BuildExecutor: Sendable {
             return CompileOutcome(job: job, result: ProcessResult(status: 0, signaled: false, standardOutput: "", standardError: hit.warnings),
                                   dependencies: hit.dependencies)
         }
+        let portable = makePortable()
         if let portable, let hit = await remoteHit(portable, readable: job.toolchain == .native ? readable : nil,
                                                    workingDirectory: job.workingDirectory) {
             try AtomicFile.write(hit.object, to: URL(fileURLWithPath: job.outputs[0]))
@@ -412,7 +415,7 @@ public struct BuildExecutor: Sendable {
     }
 }
 
-/// `clang -print-resource-dir`, once per compiler path and run.
+/// `clang -print-resource-dir`, once per compiler path and build.
 actor ClangResourceDirectories {
     private var known: [String: String?] = [:]
 

@@ -21,13 +21,11 @@ struct PortableCompile: Sendable {
             + command.keyArguments.map(paths.portableArgument)
         return ContentDigest.hex(parts.joined(separator: "\u{0}"))
     }
-}
 
-extension BuildExecutor {
-    /// The portable key of a compile job, when a remote cache is set and the compiler is known by more
-    /// than its file (a compiler taken by its name has no version line yet).
-    func portableCompile(_ job: Job, plan: BuildPlan, toolchain: StepToolchain) -> PortableCompile? {
-        // Made for every compile, remote cache or not: the local record keeps it for `cache push-local`.
+    /// The portable key of a compile job, when its compiler is known by more than its file (a compiler
+    /// taken by its name has no version line yet). Made for every compile that runs, remote cache or not:
+    /// the local record keeps it for `cache push-local`.
+    static func make(_ job: Job, plan: BuildPlan, toolchain: StepToolchain) -> PortableCompile? {
         guard let invocation = job.clang, let arch = job.arch, let paths = plan.portablePaths[arch.rawValue] else { return nil }
         let compiler: String
         if toolchain.kind == .container {
@@ -41,9 +39,11 @@ extension BuildExecutor {
         guard let source = invocation.source,
               let path = job.hostPath(URL(fileURLWithPath: source, relativeTo: URL(fileURLWithPath: job.workingDirectory ?? "/")).standardizedFileURL.path),
               let digest = try? ContentDigest.hex(fileAt: path) else { return nil }
-        return PortableCompile(key: PortableCompile.key(invocation, compiler: compiler, paths: paths, sourceDigest: digest), paths: paths, linkMap: linkMap)
+        return PortableCompile(key: key(invocation, compiler: compiler, paths: paths, sourceDigest: digest), paths: paths, linkMap: linkMap)
     }
+}
 
+extension BuildExecutor {
     /// The object the team's cache has for `portable`, with the files it was made from as this machine
     /// has them: only when each of those has here the digest it had there.
     func remoteHit(_ portable: PortableCompile, readable: ReadableFolders?, workingDirectory: String?) async -> (object: Data, dependencies: [String], origin: [String: String], warnings: String)? {
@@ -51,8 +51,7 @@ extension BuildExecutor {
         var dependencies: [String] = []
         for dependency in record.dependencies {
             guard let path = portable.paths.host(dependency.path), let fingerprint = FileFingerprint(path: path), fingerprint.isRegularFile,
-                  let digest = try? cache?.digest(of: path, fingerprint: fingerprint.description) ?? ContentDigest.hex(fileAt: path),
-                  digest == dependency.digest else {
+                  digestOf(path, fingerprint: fingerprint, cache: cache) == dependency.digest else {
                 remote.record(miss: true)
                 return nil
             }
@@ -79,14 +78,18 @@ extension BuildExecutor {
         remote.uploadInBackground(key: portable.key) {
             var entries: [RemoteCompileRecord.Dependency] = []
             for path in dependencies where !path.hasSuffix(".pch") {
-                guard let fingerprint = FileFingerprint(path: path),
-                      let digest = try? cache?.digest(of: path, fingerprint: fingerprint.description) ?? ContentDigest.hex(fileAt: path) else { return nil }
+                guard let fingerprint = FileFingerprint(path: path), let digest = digestOf(path, fingerprint: fingerprint, cache: cache) else { return nil }
                 entries.append(.init(path: portable.paths.portable(path), digest: digest))
             }
             return (RemoteCompileRecord(dependencies: entries, object: "sha256:" + ContentDigest.hex(object), folders: portable.paths.folders,
                                         milliseconds: milliseconds, warnings: warnings.isEmpty ? nil : warnings), object)
         }
     }
+}
+
+/// A file's content digest: the cache's (hashed once per run while its fingerprint holds), else hashed now.
+private func digestOf(_ path: String, fingerprint: FileFingerprint, cache: BuildCache?) -> String? {
+    try? cache?.digest(of: path, fingerprint: fingerprint.description) ?? ContentDigest.hex(fileAt: path)
 }
 
 /// The folders of other machines that objects from the team's cache record in their BTF line info

@@ -98,14 +98,14 @@ public struct GadgetFolder: Equatable, Sendable {
         if let wasm = configuration.wasm {
             let url = try Self.inside(root, wasm, key: "wasm", origin: origin)
             guard let kind = WasmSource.kind(ofPath: wasm) else { throw MetadataError.unsupportedWasmSource(path: wasm) }
-            let remedy = kind == "wasm" ? "name a .wasm module file" : "name the module's \(kind == "go" ? "Go" : "Rust") source file"
+            let remedy = kind.module ? "name a .wasm module file" : "name the module's \(kind.language == .go ? "Go" : "Rust") source file"
             guard try Self.checked(url, in: resolvedRoot, root: root, key: "wasm", origin: origin, remedy: remedy) != nil else {
                 throw MetadataError.fileMissing(file: origin, key: "wasm", path: wasm)
             }
-            switch kind {
-            case "wasm": self.wasm = .module(url)
-            case "go": self.wasm = .go(source: url)
-            default:
+            switch kind.language {
+            case nil: self.wasm = .module(url)
+            case .go: self.wasm = .go(source: url)
+            case .rust:
                 // ig builds the crate whose manifest is the folder above the source's (`rust/src/lib.rs` → `rust/Cargo.toml`).
                 let manifest = url.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Cargo.toml")
                 let relative = String(manifest.path.dropFirst(root.path.count + 1))

@@ -16,17 +16,24 @@ public enum WasmSource: Codable, Equatable, Hashable, Sendable {
     }
 
     /// Whether a toolchain has to build it.
-    public var needsBuild: Bool {
-        if case .module = self { return false }
-        return true
+    public var needsBuild: Bool { language != nil }
+
+    /// The language of a source a toolchain builds; nil for a module packaged as it is.
+    public var language: WasmCompiler.Language? {
+        switch self {
+        case .module: return nil
+        case .go: return .go
+        case .rust: return .rust
+        }
     }
 
-    /// ig's kinds by extension; nil for one ig refuses too.
-    static func kind(ofPath path: String) -> String? {
+    /// What ig makes of a path, by its extension: a module (`.wasm`), or the language of a source
+    /// (`.go`, `.rs`); nil for anything else, which ig refuses too.
+    static func kind(ofPath path: String) -> (module: Bool, language: WasmCompiler.Language?)? {
         switch URL(fileURLWithPath: path).pathExtension {
-        case "wasm": return "wasm"
-        case "go": return "go"
-        case "rs": return "rs"
+        case "wasm": return (true, nil)
+        case "go": return (false, .go)
+        case "rs": return (false, .rust)
         default: return nil
         }
     }

@@ -12,9 +12,7 @@ extension BuildPlanner {
     /// toolchain (`auto`, `native`), else in the builder container. Returns the decision and the
     /// container's extra folders; the job goes into `jobs`, beside the compiles (it waits for none of them).
     func planWasm(_ request: BuildRequest, gadget: GadgetFolder, work: String, into jobs: inout [Job]) throws -> (WasmDecision, [ContainerMount])? {
-        guard let source = gadget.wasm, source.needsBuild else { return nil }
-        let language: WasmCompiler.Language
-        if case .go = source { language = .go } else { language = .rust }
+        guard let source = gadget.wasm, let language = source.language else { return nil }
         let finding = wasmHost.finding ?? WasmToolchainFinding(language: language, compiler: nil, problems: [])
         let engine = probe.capability("container engine")
         let engineFound = engine?.found ?? false

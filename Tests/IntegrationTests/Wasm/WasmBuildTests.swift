@@ -99,6 +99,17 @@ import Testing
         #expect(!index.contains("wasm:test"), "\(index)")
     }
 
+    @Test func aCrateThatIsNotACdylibSaysWhatToChange() async throws {
+        let box = try Sandbox("trace_exit_rust")
+        defer { box.remove() }
+        let manifest = box.gadget.appendingPathComponent("rust/Cargo.toml")
+        let text = try String(contentsOf: manifest, encoding: .utf8).replacingOccurrences(of: #"crate-type = ["cdylib"]"#, with: #"crate-type = ["rlib"]"#)
+        try text.write(to: manifest, atomically: true, encoding: .utf8)
+        let result = try await box.build()
+        #expect(!result.succeeded)
+        #expect(result.standardError.contains(#"crate-type = ["cdylib"]"#) && result.standardError.contains("trace_exit_rust.wasm"), "\(result.standardError)")
+    }
+
     @Test func aMissingModuleOfflineSaysHowToGetIt() async throws {
         let box = try Sandbox("trace_exit_go")
         defer { box.remove() }

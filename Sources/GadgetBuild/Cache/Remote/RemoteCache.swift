@@ -90,22 +90,16 @@ public final class RemoteCache: @unchecked Sendable {
     nonisolated(unsafe) private static var clientsByCA: [String: HTTPClient] = [:]
 
     public var isEnabled: Bool { lock.withLock { disabledReason == nil } }
+    /// Whether the registry has answered any request (with any status) in this run: `doctor`'s "reachable".
+    private var answered = false
 
     private var reported = RemoteCacheStatistics()
 
     /// What happened since the last call (a `watch` reports after every round): for the running totals.
     public func unreportedStatistics() -> RemoteCacheStatistics {
         lock.withLock {
-            var delta = statistics
-            delta.hits -= reported.hits
-            delta.misses -= reported.misses
-            delta.uploads -= reported.uploads
-            delta.bytesDown -= reported.bytesDown
-            delta.bytesUp -= reported.bytesUp
-            delta.millisecondsSaved -= reported.millisecondsSaved
-            delta.lookupMilliseconds -= reported.lookupMilliseconds
-            reported = statistics
-            return delta
+            defer { reported = statistics }
+            return statistics - reported
         }
     }
 
@@ -120,7 +114,7 @@ public final class RemoteCache: @unchecked Sendable {
         var result = RemoteCacheCheck(reference: settings.description, scheme: settings.scheme(environment: environment),
                                       reachable: false, canRead: false, canWrite: false, credentials: nil, problem: nil)
         guard let (_, _) = await request(.GET, "tags/list") else {
-            result.reachable = problem.map { !$0.contains("unreachable") && !$0.contains("refused") && !$0.contains("no answer") } ?? false
+            result.reachable = lock.withLock { answered }
             result.credentials = lock.withLock { (credentials ?? nil)?.source }
             result.problem = problem
             return result
@@ -265,6 +259,7 @@ public final class RemoteCache: @unchecked Sendable {
             }
             do {
                 let response = try await http.execute(request, timeout: bound)
+                lock.withLock { answered = true }
                 let data = method == .HEAD ? Data() : Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
                 let status = Int(response.status.code)
                 if status == 401, attempt == 0, let challenge = response.headers.first(name: "WWW-Authenticate").flatMap(AuthChallenge.init),

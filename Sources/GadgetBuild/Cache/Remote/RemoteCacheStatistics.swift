@@ -28,16 +28,19 @@ public struct RemoteCacheStatistics: Codable, Equatable, Sendable {
 
     public var isEmpty: Bool { self == RemoteCacheStatistics() }
 
-    public static func + (a: Self, b: Self) -> Self {
-        var sum = a
-        sum.hits += b.hits
-        sum.misses += b.misses
-        sum.uploads += b.uploads
-        sum.bytesDown += b.bytesDown
-        sum.bytesUp += b.bytesUp
-        sum.millisecondsSaved += b.millisecondsSaved
-        sum.lookupMilliseconds += b.lookupMilliseconds
-        return sum
+    public static func + (a: Self, b: Self) -> Self { a.combined(with: b, sign: 1) }
+    public static func - (a: Self, b: Self) -> Self { a.combined(with: b, sign: -1) }
+
+    private func combined(with other: Self, sign: Int) -> Self {
+        var result = self
+        result.hits += sign * other.hits
+        result.misses += sign * other.misses
+        result.uploads += sign * other.uploads
+        result.bytesDown += sign * other.bytesDown
+        result.bytesUp += sign * other.bytesUp
+        result.millisecondsSaved += Double(sign) * other.millisecondsSaved
+        result.lookupMilliseconds += Double(sign) * other.lookupMilliseconds
+        return result
     }
 
     /// Adds a run's figures to the cache's running totals (`remote-stats.json`, under a lock).
