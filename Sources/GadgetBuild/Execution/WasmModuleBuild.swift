@@ -92,7 +92,7 @@ extension BuildExecutor {
             guard let list = build.goListCommand else { return job.inputs }
             let result = try await toolchain.runner.run(list, workingDirectory: job.workingDirectory, environment: job.environment ?? [:])
             guard result.succeeded else {
-                throw ExecutionError.step("the wasm module was built, but `go list -deps` could not list what it read: \(result.standardError.split(separator: "\n").first ?? "")")
+                throw ExecutionError.step("the wasm module was built, but `go list -deps` could not list what it read (\(result.standardError.split(separator: "\n").first ?? "")): run `\(list.joined(separator: " "))` to see why, and fix what it reports")
             }
             files = WasmBuild.goListFiles(result.standardOutput)
         case .rust:
@@ -100,7 +100,7 @@ extension BuildExecutor {
                   let crate = WasmBuild.crateModuleName(manifestText: text),
                   let product = build.cargoProduct(crate: crate), let depfile = job.hostPath(product.replacingOccurrences(of: ".wasm", with: ".d", options: .backwards)),
                   let listed = try? String(contentsOfFile: depfile, encoding: .utf8) else {
-                throw ExecutionError.step("the wasm module was built, but cargo wrote no dependency file beside it")
+                throw ExecutionError.step("the wasm module was built, but cargo wrote no dependency file beside it, so gadgetc cannot tell when to rebuild it: check that the crate's package name gives the module's file name (`my-mod` → my_mod.d) and that nothing moves CARGO_TARGET_DIR")
             }
             let folder = URL(fileURLWithPath: manifest).deletingLastPathComponent().path
             files = [manifest, "\(folder)/Cargo.lock"] + Depfile.dependencies(listed, relativeTo: folder)
@@ -135,7 +135,7 @@ public enum WasmBuildError: Error, Equatable, CustomStringConvertible {
         case .failed(let language, let status, let hint):
             return "building the wasm module failed (\(language == .go ? "go build" : "cargo build") exit status \(status)); see its messages above" + (hint.map { ": \($0)" } ?? "")
         case .noCrateName(let manifest):
-            return "\(manifest) has no `name = \"…\"` line: cargo names the module after the package (as ig reads it)"
+            return "\(manifest) has no `name = \"…\"` line: add the package's name under [package] (cargo names the module after it, and ig reads it from there)"
         case .noBuilderToolchain(let reason):
             return "\(reason): use a builder image with the toolchain (--builder-image), or build natively with one on the host"
         case .noCargoProduct(let path):
