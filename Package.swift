@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(name: "CLibbpf", path: "Sources/CLibbpf"),
@@ -49,6 +50,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 // A registry with a certificate of a private CA (the team cache): trust roots.
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                // -v: command lines and timings.
+                .product(name: "Logging", package: "swift-log"),
             ],
             linkerSettings: staticBPF
         ),
@@ -57,6 +60,7 @@ let package = Package(
             dependencies: [
                 "GadgetBuild",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             // Measured: a release gadgetc starts in 8.8 ms with the Swift runtime and Foundation linked
             // in, 11.6 ms with them as shared libraries (fewer relocations at load). Every build pays it.

@@ -51,11 +51,13 @@ struct Build: AsyncParsableCommand {
     func validate() throws { try options.check(folders: GadgetFolder.expand(folders)) }
 
     func run() async throws {
+        try await BuildLog.$logger.withValue(outputOptions.logger) { try await runLogged() }
+    }
+
+    func runLogged() async throws {
         PhaseTrace.mark("gadgetc build: arguments parsed")
         options.toolchainOptions.warnAboutIncludeDirectories()
-        var configured = GadgetBatch(folders: GadgetFolder.expand(folders), options: options, quiet: outputOptions.json)
-        configured.verbose = outputOptions.verbose && !outputOptions.json
-        let batch = configured
+        let batch = GadgetBatch(folders: GadgetFolder.expand(folders), options: options, quiet: outputOptions.json)
         if dryRun {
             do {
                 for folder in batch.folders {
@@ -77,7 +79,7 @@ struct Build: AsyncParsableCommand {
             // One JSON document: each gadget's outcome with its reproducibility report (printed below).
             for (folder, result) in results { if case .failure(let error) = result { Terminal.error(error, prefix: batch.many ? "\(batch.name(folder)): " : "") } }
         } else if outputOptions.json {
-            let reports = results.map { GadgetResult(folder: $0.folder, result: $0.result) }
+            let reports = results.map { GadgetResult(folder: $0.folder, result: $0.result, diagnostics: batch.compilerMessages.take($0.folder)) }
             if !batch.many, case .success(let outcome) = results[0].result {
                 print(try JSONOutput.encode(outcome))
             } else {
@@ -139,12 +141,16 @@ struct GadgetResult: Encodable {
     var folder: String
     var outcome: BuildOutcome?
     var error: String?
+    /// A failed build's compiler messages (a successful one's are in its outcome).
+    var diagnostics: [CompilerDiagnostic]?
 
-    init(folder: String, result: Result<BuildOutcome, Error>) {
+    init(folder: String, result: Result<BuildOutcome, Error>, diagnostics: [CompilerDiagnostic] = []) {
         self.folder = folder
         switch result {
         case .success(let outcome): self.outcome = outcome
-        case .failure(let error): self.error = Terminal.line(error)
+        case .failure(let error):
+            self.error = Terminal.line(error)
+            self.diagnostics = diagnostics
         }
     }
 }

@@ -11,25 +11,8 @@ struct BuildOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: ArgumentHelp("Name for the built image (name:tag); default: the folder's name, tag latest.", valueName: "name:tag"))
     var tag: String?
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Keep the per-arch objects and intermediate files in this folder.", valueName: "dir"))
-    var output: String?
-
     @Option(help: ArgumentHelp("Architectures to build, comma separated.", valueName: "list"))
     var arch: String = "amd64,arm64"
-
-    @Option(help: "Which toolchain builds: auto picks per arch from the capability probe.")
-    var toolchain: ToolchainChoice = .auto
-
-    @Flag(name: .shortAndLong, help: "Build on the host only, never in a container (same as --toolchain native).")
-    var local = false
-
-    @OptionGroup var toolchainOptions: ToolchainOptions
-
-    @Option(help: ArgumentHelp("Write a standalone OCI image layout to this folder instead of ig's store.", valueName: "dir"))
-    var ociLayout: String?
-
-    @Option(help: ArgumentHelp("Use this OCI layout as the image store instead of ig's.", valueName: "dir"))
-    var store: String?
 
     @Flag(help: "Load each object of the host's architecture into the kernel verifier (needs root or CAP_BPF).")
     var verify = false
@@ -40,10 +23,6 @@ struct BuildOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Check gadget.yaml against the eBPF object (params, tracers, map iterators).")
     var validateMetadata = true
 
-    @Option(name: .customShort("j"), help: ArgumentHelp("Run at most this many compiles at once, across all gadgets (default: the number of cores).", valueName: "n"))
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
-
-
     @Option(help: ArgumentHelp("The ig release written as the image's io.inspektor-gadget.builder.version annotation (ig run warns when it is missing or differs from its own version); empty writes none.", valueName: "version"))
     var builderVersion: String = BuildRequest.defaultBuilderVersion
 
@@ -53,10 +32,21 @@ struct BuildOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The BTFHub archive --btfgen reads: <distro>/<version>/<x86_64|arm64>/<kernel>.btf.tar.xz (or .btf).", valueName: "dir"))
     var btfhubArchive: String?
 
+    @OptionGroup(title: "Toolchain") var toolchainChoice: ToolchainChoiceOptions
+
+    @OptionGroup(title: "Container") var containerOptions: ContainerOptions
+
+    @OptionGroup(title: "Output") var destination: DestinationOptions
 
     @OptionGroup(title: "Cache") var cacheOptions: CacheOptions
 
-    @OptionGroup(title: "Container Toolchain") var containerOptions: ContainerOptions
+    var toolchainOptions: ToolchainOptions { toolchainChoice.includes }
+    var toolchain: ToolchainChoice { toolchainChoice.toolchain }
+    var local: Bool { toolchainChoice.local }
+    var jobs: Int { toolchainChoice.jobs }
+    var output: String? { destination.output }
+    var ociLayout: String? { destination.ociLayout }
+    var store: String? { destination.store }
 
     func validate() throws {
         if local && toolchain == .container {
@@ -101,13 +91,13 @@ struct GadgetBatch {
     let folders: [String]
     let options: BuildOptions
     let quiet: Bool
-    /// -v: each command line as it starts.
-    var verbose = false
     let slots: JobSlots
     /// Started once every gadget of a round has built, so that they do not slow the round down.
     let precompiledHeaders = PrecompiledHeaderBuilds(startsAfterEachBuild: false)
     /// The team's cache, one client for every gadget of the run.
     let remoteCache: RemoteCache?
+    /// What the compilers said, per gadget folder (`--json` lists a failed build's messages).
+    let compilerMessages = CompilerMessages.Store()
 
     init(folders: [String], options: BuildOptions, quiet: Bool) {
         self.folders = folders
@@ -127,7 +117,9 @@ struct GadgetBatch {
     /// A driver for one gadget; drivers of one run share the job slots, the probe's answer and PCH builds.
     func driver(_ folder: String?, probes: ProbeMemo? = nil) -> BuildDriver {
         let prefix = many ? folder.map { "\(name($0)): " } ?? "" : ""
-        return BuildDriver(observer: TerminalObserver(quiet: quiet, prefix: prefix, verbose: verbose), slots: slots, probes: probes,
+        let terminal = TerminalObserver(quiet: quiet, prefix: prefix)
+        let observer: BuildObserver = folder.map { CompilerMessages(folder: $0, store: compilerMessages, next: terminal) } ?? terminal
+        return BuildDriver(observer: observer, slots: slots, probes: probes,
                            precompiledHeaders: precompiledHeaders, remoteCache: remoteCache)
     }
 
@@ -206,4 +198,32 @@ struct CacheOptions: ParsableArguments {
         return try RemoteCacheSettings(parsing: reference, upload: upload, timeoutSeconds: remoteCacheTimeout ?? RemoteCacheSettings.defaultTimeoutSeconds)
     }
 
+}
+
+/// Keeps the compilers' messages of one gadget's build (passing them on), for `--json`: a failed
+/// build's document lists them as diagnostics.
+struct CompilerMessages: BuildObserver {
+    final class Store: @unchecked Sendable {
+        private let lock = NSLock()
+        private var texts: [String: [String]] = [:]
+        func append(_ text: String, for folder: String) { lock.withLock { texts[folder, default: []].append(text) } }
+        /// The messages of `folder`'s builds so far, and forgets them (watch builds again).
+        func take(_ folder: String) -> [CompilerDiagnostic] {
+            lock.withLock { texts.removeValue(forKey: folder) ?? [] }.flatMap(CompilerDiagnostic.parse)
+        }
+    }
+
+    let folder: String
+    let store: Store
+    let next: BuildObserver
+
+    func jobStarted(_ job: Job) { next.jobStarted(job) }
+    func jobFinished(_ job: Job, milliseconds: Double) { next.jobFinished(job, milliseconds: milliseconds) }
+    func jobCached(_ job: Job) { next.jobCached(job) }
+    func diagnostics(_ job: Job, text: String) {
+        store.append(text, for: folder)
+        next.diagnostics(job, text: text)
+    }
+    func note(_ text: String) { next.note(text) }
+    func pullProgress(_ progress: PullProgress) { next.pullProgress(progress) }
 }

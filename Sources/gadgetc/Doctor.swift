@@ -11,7 +11,7 @@ struct Doctor: AsyncParsableCommand {
 
     @OptionGroup(title: "Toolchain") var toolchain: ToolchainOptions
 
-    @OptionGroup(title: "Container Toolchain") var container: ContainerOptions
+    @OptionGroup(title: "Container") var container: ContainerOptions
     @OptionGroup(title: "Output") var output: OutputOptions
 
     @Option(help: ArgumentHelp("Also check this team cache (HOST[:PORT]/REPOSITORY; default GADGETC_REMOTE_CACHE): reachable, readable, writable.", valueName: "ref"))

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import GadgetBuild
+import Logging
 
 extension ToolchainChoice: ExpressibleByArgument {}
 
@@ -17,13 +19,42 @@ struct ToolchainOptions: ParsableArguments {
     }
 }
 
+/// Which toolchain builds (`build`, `watch`).
+struct ToolchainChoiceOptions: ParsableArguments {
+    @Option(help: "Which toolchain builds: auto picks per arch from the capability probe.")
+    var toolchain: ToolchainChoice = .auto
+
+    @Flag(name: .shortAndLong, help: "Build on the host only, never in a container (same as --toolchain native).")
+    var local = false
+
+    @OptionGroup var includes: ToolchainOptions
+
+    @Option(name: .customShort("j"), help: ArgumentHelp("Run at most this many compiles at once, across all gadgets (default: the number of cores).", valueName: "n"))
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+}
+
+/// Where a build's image and intermediate files go (`build`, `watch`).
+struct DestinationOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Write the image to this OCI image layout folder (made if missing) instead of ig's store (/var/lib/ig/oci-store as root, else ~/.ig/oci-store).", valueName: "dir"))
+    var ociLayout: String?
+
+    @Option(help: ArgumentHelp("The same as --oci-layout: the OCI image layout folder to write the image to.", valueName: "dir"))
+    var store: String?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Keep the per-arch objects and intermediate files in this folder.", valueName: "dir"))
+    var output: String?
+}
+
 /// Machine-readable output.
 struct OutputOptions: ParsableArguments {
     @Flag(help: "Print one JSON document on standard output instead of text.")
     var json = false
 
-    @Flag(name: .shortAndLong, help: "Print each command line as it starts (builds; as ig's -v shows its builder's).")
-    var verbose = false
+    @Flag(name: .shortAndLong, help: "Print each build step's command line as it starts (-vv: every command gadgetc runs, with its exit status and time).")
+    var verbose: Int
+
+    /// The log `-v` asks for (none under --json: standard error then carries errors only).
+    var logger: Logger { TerminalLogHandler.logger(verbosity: json ? 0 : verbose) }
 }
 
 extension PullPolicy: ExpressibleByArgument {}

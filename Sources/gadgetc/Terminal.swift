@@ -1,13 +1,15 @@
 import ArgumentParser
 import Foundation
 import GadgetBuild
+import Logging
 
 /// Writing to the user's terminal: errors as one line, progress on standard error.
 enum Terminal {
     static let isTerminal = isatty(STDERR_FILENO) == 1
 
+    /// Writes to standard error, above the live status line when there is one.
     static func writeError(_ text: String) {
-        FileHandle.standardError.write(Data((usesColour ? coloured(text) : text).utf8))
+        StatusLine.shared.print(usesColour ? coloured(text) : text)
     }
 
     /// Colour for `error:` and `warning:` on a terminal only, never with NO_COLOR (no-color.org) or TERM=dumb.
@@ -78,23 +80,25 @@ enum Terminal {
     }
 }
 
-/// Progress lines on standard error: one per finished job with its time. Compiler diagnostics pass
-/// through verbatim even when quiet, since they are the user's errors.
+/// Progress on standard error: one line per finished job with its time, and on a terminal the live
+/// status line of the jobs running now. Compiler diagnostics pass through verbatim even when quiet,
+/// since they are the user's errors. Command lines go to the log (`-v`).
 struct TerminalObserver: BuildObserver {
     let quiet: Bool
     /// "gadget: " when several gadgets build at once.
     var prefix = ""
-    /// -v: each command line as it starts, as a shell would run it.
-    var verbose = false
 
     func jobStarted(_ job: Job) {
-        guard verbose, !quiet, !job.argv.isEmpty else { return }
+        guard !quiet else { return }
+        StatusLine.shared.start(prefix + job.summary)
+        guard !job.argv.isEmpty else { return }
         let directory = job.workingDirectory.map { "(cd \(Terminal.quote($0)) && " } ?? "("
-        Terminal.writeError("\(prefix)+ \(directory)\(PlanText.assignments(job.environment))\(PlanText.command(job.argv)))\n")
+        BuildLog.logger.debug("\(prefix)+ \(directory)\(PlanText.assignments(job.environment))\(PlanText.command(job.argv)))")
     }
 
     func jobFinished(_ job: Job, milliseconds: Double) {
         guard !quiet else { return }
+        StatusLine.shared.finish(prefix + job.summary)
         Terminal.writeError("\(prefix)\(job.summary) (\(String(format: "%.0f", milliseconds)) ms)\n")
     }
 
@@ -109,19 +113,42 @@ struct TerminalObserver: BuildObserver {
 
     func note(_ text: String) {
         guard !quiet else { return }
-        Terminal.writeError("\(prefix)\(text)\n")
+        // Most notes already start with the gadget's name.
+        Terminal.writeError("\(text.hasPrefix(prefix) ? "" : prefix)\(text)\n")
     }
 
-    /// Pull progress: byte counts on one rewritten line on a terminal, one line per step otherwise.
+    /// Pull progress: byte counts in the status line on a terminal, one line per step otherwise.
     func pullProgress(_ progress: PullProgress) {
         guard !quiet else { return }
         let layer = progress.id.map { "\($0): " } ?? ""
         if let current = progress.current, let total = progress.total, total > 0 {
-            guard Terminal.isTerminal else { return }
-            Terminal.writeError("\r\(prefix)pulling \(layer)\(progress.status) \(current >> 20)/\(total >> 20) MiB\u{1B}[K")
+            StatusLine.shared.setExtra("\(prefix)pulling \(layer)\(progress.status) \(current >> 20)/\(total >> 20) MiB")
         } else {
-            Terminal.writeError("\(Terminal.isTerminal ? "\r\u{1B}[K" : "")\(prefix)pull: \(layer)\(progress.status)\n")
+            StatusLine.shared.setExtra(nil)
+            Terminal.writeError("\(prefix)pull: \(layer)\(progress.status)\n")
         }
+    }
+}
+
+/// swift-log's lines on standard error (above the status line): `-v` shows debug, `-vv` trace.
+struct TerminalLogHandler: LogHandler {
+    var logLevel: Logger.Level
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let text = "\(event.message)"
+        Terminal.writeError(event.level <= .debug ? text + "\n" : "\(event.level): \(text)\n")
+    }
+
+    /// The logger for `-v` given `count` times (nil: no log).
+    static func logger(verbosity count: Int) -> Logger {
+        let level: Logger.Level = count >= 2 ? .trace : count == 1 ? .debug : .notice
+        return Logger(label: "gadgetc") { _ in TerminalLogHandler(logLevel: level) }
     }
 }
 

@@ -45,6 +45,7 @@ struct Watch: AsyncParsableCommand {
             let results = await build.value
             state.idle()
             batch.report(results, timed: true)
+            for folder in pending { _ = batch.compilerMessages.take(folder) }  // --json only; shown already
             for (folder, result) in results {
                 if case .success(let outcome) = result { inputs[folder] = Set(outcome.inputs) }
             }

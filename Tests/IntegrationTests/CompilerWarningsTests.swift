@@ -30,5 +30,26 @@ import Testing
         let json = try await build("warned:3", json: true)
         let outcome = try JSONDecoder().decode(BuildOutcome.self, from: Data(json.standardOutput.utf8))
         #expect(outcome.compilerWarnings?.contains { $0.contains(warning) } == true)
+        // The same warning as a structured diagnostic: where, how bad, what, and the option behind it.
+        let unused = try #require(outcome.diagnostics?.first { $0.message == "unused variable 'never_used'" }, "\(String(describing: outcome.diagnostics))")
+        #expect(unused.severity == .warning && unused.option == "-Wunused-variable" && unused.file?.hasSuffix("program.bpf.c") == true)
+        let line = edited.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("int never_used;") }.map { $0 + 1 }
+        #expect(unused.line == line && unused.column == 6, "\(unused)")
+    }
+
+    /// A failed build's --json document lists clang's errors one by one (file, line, column, severity, message).
+    @Test func aFailedBuildListsItsErrorsInJSON() async throws {
+        let root = try Fixtures.temporaryDirectory("errors-json")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let result = try await Fixtures.run([Fixtures.gadgetc, "build", "--json", Fixtures.testdata.appendingPathComponent("syntax_error").path,
+                                             "--arch", "amd64", "-I", Fixtures.bundledHeaders, "--oci-layout", root.appendingPathComponent("layout").path],
+                                            environment: ["GADGETC_CACHE_DIR": root.appendingPathComponent("cache").path])
+        #expect(!result.succeeded)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any], "\(result.standardOutput)")
+        #expect(document["error"] is String && document["schemaVersion"] as? Int == 1)
+        let diagnostics = try #require(document["diagnostics"] as? [[String: Any]], "\(document)")
+        let error = try #require(diagnostics.first { $0["severity"] as? String == "error" }, "\(diagnostics)")
+        #expect((error["file"] as? String)?.hasSuffix("program.bpf.c") == true && error["line"] as? Int == 12, "\(error)")
+        #expect((error["message"] as? String)?.contains("expected ';'") == true, "\(error)")
     }
 }

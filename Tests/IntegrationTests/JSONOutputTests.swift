@@ -30,6 +30,14 @@ import Testing
         let verbose = try await Fixtures.run([Fixtures.gadgetc, "build", "-v", gadget, "--arch", "amd64", "-I", Fixtures.bundledHeaders,
                                               "--oci-layout", root.appendingPathComponent("layout").path], environment: environment)
         #expect(verbose.succeeded && verbose.standardError.contains("+ (cd ") && verbose.standardError.contains("-c program.bpf.c"), "\(verbose.standardError)")
+        // -vv: also every other command, with its exit status and time (with a fresh cache the probe asks clang its targets).
+        let veryVerbose = try await Fixtures.run([Fixtures.gadgetc, "build", "-vv", gadget, "--arch", "amd64", "-I", Fixtures.bundledHeaders,
+                                                  "--oci-layout", root.appendingPathComponent("layout").path],
+                                                 environment: ["GADGETC_CACHE_DIR": root.appendingPathComponent("fresh-cache").path])
+        #expect(veryVerbose.succeeded && veryVerbose.standardError.contains("-c program.bpf.c"), "\(veryVerbose.standardError)")
+        #expect(veryVerbose.standardError.split(separator: "\n").contains { !$0.contains(" -c ") && $0.contains(" (exit 0, ") && $0.hasSuffix(" ms)") },
+                "\(veryVerbose.standardError)")
+        #expect(!verbose.standardError.contains("(exit 0, "), "-v alone shows the steps' commands only")
         let json = try await Fixtures.run([Fixtures.gadgetc, "build", "--json", gadget, "--arch", "amd64", "-I", Fixtures.bundledHeaders, "-t", "steps:2",
                                            "--oci-layout", root.appendingPathComponent("layout").path], environment: environment)
         let outcome = try JSONDecoder().decode(BuildOutcome.self, from: Data(json.standardOutput.utf8))

@@ -172,11 +172,12 @@ public struct BuildDriver: Sendable {
         if gadget.ebpfSources.isEmpty {
             observer.note("\(gadget.name): no eBPF source: the image gets \(gadget.wasm != nil ? "the wasm module" : "gadget.yaml") for \(plan.architectures.map(\.rawValue).joined(separator: ", "))")
         } else {
-        observer.note("\(gadget.name): " + plan.toolchains.map { decision in
-            decision.toolchain == .container
-                ? "\(decision.arch) in the builder container (\(decision.reasons.first ?? ""))"
-                : "\(decision.arch) native"
-        }.joined(separator: ", ") + (plan.compiler.map { "; clang \($0.version) at \($0.path), \(plan.compilerReason)" } ?? ""))
+            // Why this clang and not another is doctor's to say (once), not every build's.
+            observer.note("\(gadget.name): " + plan.toolchains.map { decision in
+                decision.toolchain == .container
+                    ? "\(decision.arch) in the builder container (\(decision.reasons.first ?? ""))"
+                    : "\(decision.arch) native"
+            }.joined(separator: ", ") + (plan.compiler.map { "; clang \($0.version) at \($0.path)" } ?? ""))
         }
         defer { if !plan.keepsWorkDirectory { try? FileManager.default.removeItem(atPath: plan.workDirectory) } }
         let recorder = StepRecorder(forwardingTo: observer)
@@ -281,6 +282,7 @@ public struct BuildDriver: Sendable {
         outcome.wasm = executed.wasm
         outcome.steps = recorder.steps
         outcome.compilerWarnings = executed.compilerWarnings.isEmpty ? nil : executed.compilerWarnings
+        outcome.diagnostics = executed.compilerWarnings.isEmpty ? nil : executed.compilerWarnings.flatMap(CompilerDiagnostic.parse)
         return (outcome, report)
     }
 

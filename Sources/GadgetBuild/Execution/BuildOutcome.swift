@@ -31,6 +31,8 @@ public struct BuildOutcome: Codable, Sendable {
     public var steps: [StepTiming]?
     /// The compilers' warnings (each distinct text once, as printed): shown again by a build that is up to date.
     public var compilerWarnings: [String]?
+    /// The same warnings one message each: file, line, column, severity, message, warning option.
+    public var diagnostics: [CompilerDiagnostic]?
     /// What the team's cache did in this run so far (`--remote-cache`).
     public var remoteCache: RemoteCacheStatistics?
     /// The wasm module built from the gadget's Go or Rust source (a prebuilt one is only packaged).

@@ -57,6 +57,13 @@ public struct ProcessRunner: CommandRunning {
 
     public func run(_ argv: [String], workingDirectory: String?, environment: [String: String]) async throws -> ProcessResult {
         precondition(!argv.isEmpty, "an argv needs at least the executable")
+        let started = ContinuousClock.now
+        let result = try await runBounded(argv, workingDirectory: workingDirectory, environment: environment)
+        BuildLog.logger.trace("\(argv.joined(separator: " ")) (\(result.signaled ? "signal" : "exit") \(result.status), \(Int((ContinuousClock.now - started).milliseconds)) ms)")
+        return result
+    }
+
+    private func runBounded(_ argv: [String], workingDirectory: String?, environment: [String: String]) async throws -> ProcessResult {
         guard let timeout else { return try await spawn(argv, workingDirectory: workingDirectory, environment: environment) }
         // The command races a timer; cancelling the loser makes swift-subprocess kill the command.
         let result = try await withThrowingTaskGroup(of: ProcessResult?.self) { group in

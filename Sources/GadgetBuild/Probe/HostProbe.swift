@@ -149,7 +149,7 @@ public struct HostProbe: Sendable {
                 "no container engine for the builder image: start docker or podman",
             ])
         }
-        var reasons = ["clang \(clang.version) at \(clang.path) has the BPF target (\(report.compilerReason ?? ""))",
+        var reasons = ["clang \(clang.version) at \(clang.path) has the BPF target",
                        "libbpf headers, kernel UAPI headers and gadget headers found"]
         if let source = report.vmlinux[arch.rawValue] {
             reasons.append(source.kind == .file

@@ -184,7 +184,7 @@ public struct ClangLocator: Sendable {
         let also = others.isEmpty ? "" : " (also found: \(others.joined(separator: ", ")))"
         return compiler.major == builderClangMajor
             ? "same major version as the builder image's clang \(builderClangMajor)\(also)"
-            : "nearest to the builder image's clang \(builderClangMajor)\(also), whose code the verifier sees differently; set GADGETC_CLANG to choose another"
+            : "nearest to the builder image's clang \(builderClangMajor)\(also); set GADGETC_CLANG to choose another"
     }
 
     /// "clang-16", "/usr/lib/llvm-16/bin/clang" → 16.
