@@ -1,12 +1,14 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// libbpf, libelf and zlib are linked statically so that `gadgetc` starts on hosts without them
-// (the container fallback is for exactly those hosts).
+// libbpf, libelf and zstd are linked statically so that `gadgetc` starts on hosts without them (the
+// container fallback is for exactly those hosts). zlib stays the system's libz.so.1 all the same:
+// swift-nio-extras (under async-http-client) links it by name, and the linker takes the first
+// definition it meets. Every Debian and Ubuntu has it (zlib1g is Priority: required); the .deb names it.
 let staticBPF: [LinkerSetting] = [
     .unsafeFlags([
         "-Xlinker", "-Bstatic",
-        "-Xlinker", "-lbpf", "-Xlinker", "-lelf", "-Xlinker", "-lz", "-Xlinker", "-lzstd",
+        "-Xlinker", "-lbpf", "-Xlinker", "-lelf", "-Xlinker", "-lz", "-Xlinker", "-lzstd",  // libelf needs zlib's symbols
         "-Xlinker", "-Bdynamic",
     ]),
 ]
