@@ -109,7 +109,8 @@ import Yams
         let exec = try #require(root["datasources"]?.mapping?["exec"]?.mapping)
         #expect(exec["annotations"]?.mapping?["cli.clear-screen-before"]?.string == "true")
         let fields = try #require(exec["fields"]?.mapping)
-        #expect(fields.keys.compactMap(\.string) == ["uid", "pid", "comm"])
+        // New fields go where ig's order puts them among the user's (here: before `uid`).
+        #expect(fields.keys.compactMap(\.string) == ["pid", "comm", "uid"])
         #expect(fields["uid"]?.mapping?["annotations"]?.mapping?["description"]?.string == "User ID")
         #expect(fields["uid"]?.mapping?["annotations"]?.mapping?["columns.hidden"]?.string == "true")
         let params = try #require(root["params"]?.mapping)
@@ -165,13 +166,17 @@ import Yams
     }
 
     @Test func snapshotterDataSource() throws {
-        let object = Summary(
-            hasBTF: true, programs: [], maps: [],
-            variables: [Self.variable("gadget_snapshotter_processes___process_entry___snapshot_tasks")],
+        var object = Summary(
+            hasBTF: true, programs: [.init(name: "snapshot_tasks", section: "iter/task", type: "tracing", attachType: "trace_iter", instructionCount: 20, autoload: true)],
+            maps: [], variables: [Self.variable("gadget_snapshotter_processes___process_entry___snapshot_tasks")],
             structures: [Self.structure("process_entry", ["pid", "comm"])])
         let result = try MetadataUpdater().update(nil, object: object)
         let fields = try #require(try Self.yaml(result.bytes)["datasources"]?.mapping?["processes"]?.mapping?["fields"]?.mapping)
         #expect(fields.keys.compactMap(\.string) == ["pid", "comm"])
+        // ig makes no data source when a named program is missing or is no iterator.
+        object.programs = []
+        #expect(try MetadataUpdater().update(nil, object: object).skipped
+                == ["iterator marker gadget_snapshotter_processes___process_entry___snapshot_tasks"])
     }
 
     @Test func nullValuesAreFilledAndOtherShapesLeftAlone() throws {

@@ -30,7 +30,13 @@ import Yams
         let root = try #require(try Yams.compose(yaml: String(decoding: created, as: UTF8.self))?.mapping)
         #expect(root["name"]?.string == "TODO: Fill the gadget name")
         let fields = try #require(root["datasources"]?.mapping?["exec"]?.mapping?["fields"]?.mapping)
-        #expect(fields.keys.compactMap(\.string) == ["timestamp_raw", "mntns_id", "comm", "pid", "tid", "ppid", "uid", "gid", "old_pid", "filename"])
+        // The struct's members, each followed by what ig's operators derive from it, then the
+        // enrichment the mount namespace member brings.
+        #expect(fields.keys.compactMap(\.string) == [
+            "timestamp_raw", "timestamp", "mntns_id", "comm", "pid", "tid", "ppid", "uid", "user", "gid", "group", "old_pid", "filename",
+            "k8s.node", "k8s.namespace", "k8s.podName", "k8s.containerName", "k8s.hostnetwork", "k8s.podLabels", "k8s.owner.kind",
+            "k8s.owner.name", "runtime.containerName", "runtime.runtimeName", "runtime.containerId", "runtime.containerPid",
+            "runtime.containerImageName", "runtime.containerImageDigest", "runtime.containerStartedAt"])
         #expect(fields["pid"]?.mapping?["annotations"]?.mapping?["description"]?.string == "TODO: Fill field description")
         let params = try #require(root["params"]?.mapping?["ebpf"]?.mapping)
         #expect(params.keys.compactMap(\.string) == ["targ_pid", "targ_tid", "targ_uid", "targ_gid", "targ_comm"])
@@ -44,6 +50,57 @@ import Yams
         #expect(second.succeeded, "second --update-metadata: \(second.standardError)")
         #expect(try Data(contentsOf: file) == created)
         #expect(!second.standardError.contains("created gadget.yaml") && !second.standardError.contains("updated gadget.yaml"))
+    }
+
+    /// A gadget of our own with a member of every kind ig's operators derive fields from, and an
+    /// iterator over a map's elements: the real compile's BTF gives the names ig shows, a maintainer's
+    /// text and unknown keys stay, and validation rejects a misspelled field with its path.
+    @Test func derivesTheFieldsUsersSeeFromARealObject() async throws {
+        let work = try Fixtures.temporaryDirectory("update-metadata-derived")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let gadget = work.appendingPathComponent("derived_fields")
+        try FileManager.default.copyItem(at: Fixtures.testdata.appendingPathComponent("derived_fields"), to: gadget)
+        let file = gadget.appendingPathComponent("gadget.yaml")
+        try Data("""
+            name: derived fields
+            operator:
+              kept: true
+            datasources:
+              open:
+                fields:
+                  flags:
+                    annotations:
+                      description: Flags as open(2) names them
+            """.utf8).write(to: file)
+        let environment = ["GADGETC_CACHE_DIR": work.appendingPathComponent("cache").path]
+        let argv = [Fixtures.gadgetc, "build", gadget.path, "-I", Fixtures.bundledHeaders, "--arch", "amd64",
+                    "--oci-layout", work.appendingPathComponent("layout").path]
+
+        let run = try await Fixtures.run(argv + ["--update-metadata"], environment: environment)
+        #expect(run.succeeded, "--update-metadata: \(run.standardError)")
+        let root = try #require(try Yams.compose(yaml: String(decoding: try Data(contentsOf: file), as: UTF8.self))?.mapping)
+        #expect(root["operator"]?.mapping?["kept"]?.string == "true")
+        let open = try #require(root["datasources"]?.mapping?["open"]?.mapping?["fields"]?.mapping)
+        let names = open.keys.compactMap(\.string)
+        for expected in ["timestamp", "proc.comm", "proc.parent.tid", "proc.creds.user", "error", "flags_raw", "mode", "sig",
+                         "syscall", "size", "latency", "kstack", "kind", "dst.addr", "dst.proto", "dst.endpoint", "dst.k8s.name",
+                         "ustack.symbols", "k8s.podName", "runtime.containerName", "fname"] {
+            #expect(names.contains(expected), "\(expected) in \(names)")
+        }
+        #expect(!names.contains("__reserved"))
+        #expect(names.firstIndex(of: "flags_raw")! < names.firstIndex(of: "flags")!)
+        #expect(open["flags"]?.mapping?["annotations"]?.mapping?["description"]?.string == "Flags as open(2) names them")
+        let counters = try #require(root["datasources"]?.mapping?["counters"]?.mapping?["fields"]?.mapping)
+        #expect(counters.keys.compactMap(\.string) == ["id", "total_raw", "total"])
+
+        // A misspelled derived field fails validation, naming where it is and what was meant.
+        var text = String(decoding: try Data(contentsOf: file), as: UTF8.self)
+        text = text.replacingOccurrences(of: "      sig:\n", with: "      sgi:\n")
+        try Data(text.utf8).write(to: file)
+        let check = try await Fixtures.run(argv, environment: environment)
+        #expect(!check.succeeded)
+        #expect(check.standardError.contains("datasources.open.fields.sgi: data source 'open' has no field 'sgi'; did you mean 'sig'?"),
+                "\(check.standardError)")
     }
 
     /// The config blob of the amd64 manifest of `image` in an OCI layout.

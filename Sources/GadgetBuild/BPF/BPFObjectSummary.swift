@@ -49,6 +49,32 @@ public struct BPFObjectSummary: Codable, Equatable, Sendable {
             public var name: String
             public var typeName: String
             public var bitOffset: Int
+            /// The names ig's eBPF operator tags the member's field with (`type:<name>`): the member's type
+            /// name, every typedef under it and an array's element names (`gadget_file_flags`, `__u32`).
+            public var typeNames: [String] = []
+            /// What ig's eBPF operator makes of the member; nil in summaries that predate it.
+            public var layout: Layout? = nil
+
+            public init(name: String, typeName: String, bitOffset: Int, typeNames: [String] = [], layout: Layout? = nil) {
+                self.name = name
+                self.typeName = typeName
+                self.bitOffset = bitOffset
+                self.typeNames = typeNames
+                self.layout = layout
+            }
+        }
+
+        /// How ig's eBPF operator (`pkg/operators/ebpf/struct.go`) turns a member into data source fields.
+        public indirect enum Layout: Codable, Equatable, Sendable {
+            /// An integer, float or array of them: one field.
+            case value
+            /// A member whose type is an enum (not through a typedef): a field, and a string field the
+            /// operator names after it.
+            case enumeration
+            /// A struct or union member (named or not): a field, and one per member under `name.`.
+            case composite([Member])
+            /// A pointer, a zero-sized array, a 128-bit integer, …: no field.
+            case none
         }
 
         public var name: String

@@ -41,19 +41,67 @@ struct BTFTypes {
             guard let composite = type(id), btf_is_composite(composite) else { continue }
             let structName = name(composite)
             guard !structName.isEmpty else { continue }
-            let members = btf_members(composite)!
             result.append(.init(
                 name: structName, kind: kind(composite) == BTF_KIND_UNION ? "union" : "struct",
-                size: Int(composite.pointee.size),
-                members: (0..<Int(btf_vlen(composite))).map { index in
-                    let member = members[index]
-                    let memberName = btf__name_by_offset(btf, member.name_off).map { String(cString: $0) } ?? ""
-                    return .init(
-                        name: memberName, typeName: spell(member.type),
-                        bitOffset: Int(btf_member_bit_offset(composite, UInt32(index))))
-                }))
+                size: Int(composite.pointee.size), members: members(of: composite)))
         }
         return result
+    }
+
+    /// The members of a struct or union, each with what ig's eBPF operator makes of it.
+    func members(of composite: UnsafePointer<btf_type>, depth: Int = 0) -> [BPFObjectSummary.Structure.Member] {
+        let entries = btf_members(composite)!
+        return (0..<Int(btf_vlen(composite))).map { index in
+            let member = entries[index]
+            let memberName = btf__name_by_offset(btf, member.name_off).map { String(cString: $0) } ?? ""
+            let described = operatorView(member.type)
+            var layout = BPFObjectSummary.Structure.Layout.none
+            // ig looks at the member's own type, not through typedefs: a typedef of a struct is no
+            // composite and a typedef of an enum gets no name field.
+            if let type = type(member.type), btf_is_composite(type) {
+                layout = depth < 8 ? .composite(members(of: type, depth: depth + 1)) : .composite([])
+            } else if let size = described.size, size > 0 {
+                let memberKind = type(member.type).map(kind) ?? 0
+                layout = memberKind == BTF_KIND_ENUM || memberKind == BTF_KIND_ENUM64 ? .enumeration : .value
+            }
+            return .init(
+                name: memberName, typeName: spell(member.type),
+                bitOffset: Int(btf_member_bit_offset(composite, UInt32(index))),
+                typeNames: described.names, layout: layout)
+        }
+    }
+
+    /// Mirrors ig's `btfhelpers.GetType`: the names along `id` (its own, each typedef's, an array's
+    /// element's) and the size of the value ig reads, nil when ig has no plain type for it.
+    func operatorView(_ id: UInt32, depth: Int = 0) -> (size: Int?, names: [String]) {
+        guard id != 0, depth < 32, let t = type(id) else { return (nil, []) }
+        let ownName = name(t)
+        let names = ownName.isEmpty ? [] : [ownName]
+        switch kind(t) {
+        case BTF_KIND_ARRAY:
+            let array = btf_array(t)!.pointee
+            let element = operatorView(array.type, depth: depth + 1)
+            guard let size = element.size else { return (nil, []) }
+            return (size * Int(array.nelems), names + element.names)
+        case BTF_KIND_TYPEDEF:
+            let target = operatorView(t.pointee.type, depth: depth + 1)
+            return (target.size, names + target.names)
+        case BTF_KIND_CONST, BTF_KIND_VOLATILE:
+            return operatorView(t.pointee.type, depth: depth + 1)
+        case BTF_KIND_INT:
+            let size = Int(t.pointee.size)
+            let encoding = btf_int_encoding(t)
+            if encoding & UInt8(BTF_INT_BOOL) != 0 || encoding & UInt8(BTF_INT_CHAR) != 0 { return (1, names) }
+            return ([1, 2, 4, 8].contains(size) ? size : nil, names)
+        case BTF_KIND_FLOAT:
+            let size = Int(t.pointee.size)
+            return ([4, 8].contains(size) ? size : nil, names)
+        case BTF_KIND_ENUM, BTF_KIND_ENUM64:
+            let size = Int(t.pointee.size)
+            return ([1, 2, 4, 8].contains(size) ? size : nil, names)
+        default:
+            return (nil, names)
+        }
     }
 
     /// Follows const/volatile/restrict/type-tag modifiers from `id`; says which qualifiers it saw

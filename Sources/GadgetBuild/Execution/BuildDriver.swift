@@ -213,9 +213,12 @@ public struct BuildDriver: Sendable {
         // --update-metadata: gadget.yaml gets what the object has and it lacks (created if missing); the
         // updated bytes are what is validated and packaged.
         var metadataFile = gadget.metadata
+        // Fields and data sources the wasm module adds, as its source names them.
+        let wasmFields = request.updateMetadata || request.validateMetadata ? WasmDeclaredFields.read(gadget.wasm) : nil
         if request.updateMetadata, let output = outputs.first {
             let target = gadget.metadata ?? gadget.root.appendingPathComponent(gadget.configuration.metadata)
-            let update = try MetadataUpdater().update(metadata?.bytes, object: output.summary, origin: target.lastPathComponent)
+            let update = try MetadataUpdater().update(metadata?.bytes, object: output.summary, wasm: wasmFields,
+                                                      origin: target.lastPathComponent)
             if update.changed {
                 try MetadataUpdater.write(update.bytes, to: target,
                                           ownerLike: gadget.ebpfSources.first.map { gadget.root.appendingPathComponent($0) })
@@ -231,8 +234,14 @@ public struct BuildDriver: Sendable {
             }
         }
         if request.validateMetadata {
+            if let metadata, let output = outputs.first {
+                for unknown in MetadataValidator().unknownFields(metadata, object: output.summary, wasm: wasmFields)
+                where !unknown.isLikelyMisspelling {
+                    observer.note("warning: \(gadget.name): \(metadataFile?.lastPathComponent ?? "gadget.yaml"): \(unknown.text)")
+                }
+            }
             for output in outputs {
-                let problems = MetadataValidator().problems(metadata: metadata, object: output.summary)
+                let problems = MetadataValidator().problems(metadata: metadata, object: output.summary, wasm: wasmFields)
                 if !problems.isEmpty {
                     throw MetadataError.validation(file: metadataFile?.lastPathComponent ?? "gadget.yaml", problems: problems)
                 }

@@ -13,6 +13,8 @@ public struct GadgetMetadata: Equatable, Sendable {
     public var ebpfParams: [String: String]
     /// Names under `datasources`.
     public var dataSources: [String]
+    /// What each entry under `datasources` says: its field names, in order, and annotations.
+    public var dataSourceEntries: [String: DataSource] = [:]
     /// The file exactly as read.
     public var bytes: Data
 
@@ -46,6 +48,44 @@ public struct GadgetMetadata: Equatable, Sendable {
         }
         ebpfParams = params
         dataSources = mapping["datasources"]?.mapping?.keys.compactMap(\.string) ?? []
+        for (key, value) in mapping["datasources"]?.mapping ?? [:] {
+            guard let name = key.string else { continue }
+            dataSourceEntries[name] = DataSource(value.mapping)
+        }
+    }
+
+    /// One entry under `datasources`.
+    public struct DataSource: Equatable, Sendable {
+        /// Field names (full paths, `proc.comm`) in the file's order.
+        public var fields: [String] = []
+        /// Each field's annotations (`formatters.signal.target: signal_name`, …), values as text.
+        public var fieldAnnotations: [String: [String: String]] = [:]
+        /// The data source's own annotations (`ebpf.rest.name`, …).
+        public var annotations: [String: String] = [:]
+
+        public init(fields: [String] = [], fieldAnnotations: [String: [String: String]] = [:], annotations: [String: String] = [:]) {
+            self.fields = fields
+            self.fieldAnnotations = fieldAnnotations
+            self.annotations = annotations
+        }
+
+        init(_ mapping: Node.Mapping?) {
+            annotations = Self.texts(mapping?["annotations"]?.mapping)
+            for (key, value) in mapping?["fields"]?.mapping ?? [:] {
+                guard let field = key.string else { continue }
+                fields.append(field)
+                let texts = Self.texts(value.mapping?["annotations"]?.mapping)
+                if !texts.isEmpty { fieldAnnotations[field] = texts }
+            }
+        }
+
+        static func texts(_ mapping: Node.Mapping?) -> [String: String] {
+            var result: [String: String] = [:]
+            for (key, value) in mapping ?? [:] {
+                if let name = key.string, let text = value.scalar?.string { result[name] = text }
+            }
+            return result
+        }
     }
 
     public init(contentsOf url: URL) throws {

@@ -41,10 +41,17 @@ public struct MetadataUpdater: Sendable {
         ("annotations", nil), ("datasources", nil), ("params", nil), ("gadgetParams", nil),
     ]
 
-    public init() {}
+    /// Where new fields' descriptions come from (the placeholder unless a source knows better).
+    public var descriptions: any FieldDescriptionSource
 
-    /// The updated file for `existing` (nil: there is none) against `object`.
-    public func update(_ existing: Data?, object: BPFObjectSummary, origin: String = "gadget.yaml") throws -> Result {
+    public init(descriptions: any FieldDescriptionSource = PlaceholderDescriptions()) {
+        self.descriptions = descriptions
+    }
+
+    /// The updated file for `existing` (nil: there is none) against `object`; `wasm` is what the gadget's
+    /// wasm module adds, read from its source.
+    public func update(_ existing: Data?, object: BPFObjectSummary, wasm: WasmDeclaredFields? = nil,
+                       origin: String = "gadget.yaml") throws -> Result {
         var root = Node.Mapping([])
         var created = true
         if let existing, !existing.isEmpty {
@@ -70,33 +77,24 @@ public struct MetadataUpdater: Sendable {
             added.append(key)
         }
 
-        // Data sources, in marker (BTF) order.
-        var sources: [(name: String, structs: [String])] = []
-        for marker in object.variables.map(\.name) {
-            if let parts = MetadataValidator.split(marker, prefix: "gadget_tracer_") {
-                guard parts.count == 3, let map = object.map(named: parts[1]), ["ringbuf", "perf_event_array"].contains(map.type),
-                      object.structure(named: parts[2]) != nil
-                else { skipped.append("tracer marker \(marker)"); continue }
-                sources.append((parts[0], [parts[2]]))
-            } else if let parts = MetadataValidator.split(marker, prefix: "gadget_snapshotter_") {
-                guard parts.count >= 2, object.structure(named: parts[1]) != nil else { skipped.append("snapshotter marker \(marker)"); continue }
-                sources.append((parts[0], [parts[1]]))
-            } else if let parts = MetadataValidator.split(marker, prefix: "gadget_mapiter_") {
-                guard parts.count == 2, object.map(named: parts[1]) != nil,
-                      let key = object.map(named: parts[1])?.keyStruct, let value = object.map(named: parts[1])?.valueStruct,
-                      object.structure(named: key) != nil, object.structure(named: value) != nil
-                else { skipped.append("map iterator marker \(marker)"); continue }
-                sources.append((parts[0], [key, value]))
-            } else if let parts = MetadataValidator.split(marker, prefix: "gadget_topper_") {
-                guard parts.count == 2, let value = object.map(named: parts[1])?.valueStruct, object.structure(named: value) != nil
-                else { skipped.append("topper marker \(marker)"); continue }
-                sources.append((parts[0], [value]))
+        // Data sources, in marker (BTF) order, then those the wasm module makes; each with the fields
+        // ig's operators give it at run time (IGDerivedFields), and the ones the wasm module adds.
+        let markers = MarkerDataSource.all(in: object)
+        skipped += markers.unusable
+        let metadata = try? GadgetMetadata(bytes: existing ?? Data(), origin: origin)
+        var sources: [(name: String, fields: [DataSourceField])] = markers.sources.map { source in
+            var fields = source.fields(in: object, metadata: metadata?.dataSourceEntries[source.name])
+            for name in wasm?.fields[source.name] ?? [] where !fields.contains(where: { $0.path == name }) {
+                fields.append(DataSourceField(path: name, origin: .wasm))
             }
+            return (source.name, fields)
+        }
+        for name in wasm?.createdDataSources ?? [] where !sources.contains(where: { $0.name == name }) {
+            sources.append((name, (wasm?.fields[name] ?? []).map { DataSourceField(path: $0, origin: .wasm) }))
         }
         if !sources.isEmpty {
             if let skip = try edit(&root, "datasources", added: &added, skipped: &skipped, { dataSources, added, skipped in
                 for source in sources {
-                    let members = source.structs.flatMap { object.structure(named: $0)?.members.map(\.name) ?? [] }.filter { !$0.isEmpty }
                     var isNew = false
                     if Self.isMissing(dataSources[source.name]) {
                         Self.set(&dataSources, source.name, .mapping(Node.Mapping([])))
@@ -112,9 +110,14 @@ public struct MetadataUpdater: Sendable {
                         continue
                     }
                     var newFields: [String] = []
-                    for member in members where Self.isMissing(fields![member]) && !newFields.contains(member) {
-                        Self.set(&fields!, member, Node([(Node("annotations"), Node([(Node("description"), Node(Self.fieldDescription))]))]))
-                        newFields.append(member)
+                    var previous: String?
+                    for field in source.fields where !field.isGroup {
+                        defer { if fields![field.path] != nil { previous = field.path } }
+                        guard Self.isMissing(fields![field.path]) else { continue }
+                        let text = descriptions.description(of: field, in: source.name) ?? Self.fieldDescription
+                        let entry = Node([(Node("annotations"), Node([(Node("description"), Self.string(text))]))])
+                        Self.insert(&fields!, field.path, entry, after: previous)
+                        newFields.append(field.path)
                     }
                     guard isNew || !newFields.isEmpty else { continue }
                     Self.set(&dataSource, "fields", .mapping(fields!))
@@ -209,6 +212,16 @@ public struct MetadataUpdater: Sendable {
             }
         }
         pairs.insert((Node(key), value), at: index)
+        mapping = Node.Mapping(pairs, mapping.tag, mapping.style, mapping.mark)
+    }
+
+    /// Adds `key` right after `previous`, the field before it in ig's order that the mapping has; at the
+    /// front when there is none, so that a field ig lists first stays first.
+    static func insert(_ mapping: inout Node.Mapping, _ key: String, _ value: Node, after previous: String?) {
+        var pairs = mapping.map { ($0.key, $0.value) }
+        var index = 0
+        if let previous, let found = pairs.firstIndex(where: { $0.0.string == previous }) { index = found + 1 }
+        pairs.insert((Self.string(key), value), at: index)
         mapping = Node.Mapping(pairs, mapping.tag, mapping.style, mapping.mark)
     }
 

@@ -9,7 +9,9 @@
  *
  * Names match the markers Inspektor Gadget understands:
  *   gadget_tracer_<name>___<map>___<struct>
- *   gadget_snapshotter_<name>___<struct>___<prog>[___<prog>...]
+ *   gadget_iter_<name>___<struct>___<prog>[___<prog>...]
+ *   gadget_snapshotter_<name>___<struct>___<prog>[___<prog>...] (older form)
+ *   gadget_mapelem_iter_target_<prog>___<map>
  *   gadget_mapiter_<name>___<map>
  *   gadget_param_<variable>
  */
@@ -71,10 +73,31 @@
 		name, type, __VA_ARGS__)
 
 /*
- * GADGET_ITER(name, type, prog): gadgetc shorthand for a snapshotter made of
- * exactly one iterator program. It emits the same gadget_snapshotter_ marker
- * (there is no separate "iter" marker kind in Inspektor Gadget).
+ * GADGET_ITER(name, type, prog...): the data source `name` is made of the
+ * `struct type` records that the iterator programs (SEC("iter/...")) write.
+ * Inspektor Gadget's current marker; GADGET_SNAPSHOTTER is its older form.
  */
-#define GADGET_ITER(name, type, prog) GADGET_SNAPSHOTTER(name, type, prog)
+#define __gadgetc_iter_1(name, type, p1)                                   \
+	const void *gadget_iter_##name##___##type##___##p1 __attribute__((unused));
+#define __gadgetc_iter_2(name, type, p1, p2)                               \
+	const void *gadget_iter_##name##___##type##___##p1##___##p2        \
+		__attribute__((unused));
+#define __gadgetc_iter_3(name, type, p1, p2, p3)                           \
+	const void *gadget_iter_##name##___##type##___##p1##___##p2##___##p3 \
+		__attribute__((unused));
+#define GADGET_ITER(name, type, ...)                                       \
+	const struct type *__gadget_iter_type_##name##___##type            \
+		__attribute__((unused));                                   \
+	__gadgetc_join(__gadgetc_iter_, __gadgetc_nargs(__VA_ARGS__))(     \
+		name, type, __VA_ARGS__)
+
+/*
+ * GADGET_ITER_TARGET_MAP(prog, map): the iterator program `prog`, in
+ * SEC("iter/bpf_map_elem"), walks the elements of `map`; ig passes the map
+ * when it attaches the program.
+ */
+#define GADGET_ITER_TARGET_MAP(prog, map)                                  \
+	const void *gadget_mapelem_iter_target_##prog##___##map             \
+		__attribute__((unused));
 
 #endif /* GADGETC_GADGET_MACROS_H */

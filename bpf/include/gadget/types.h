@@ -41,6 +41,8 @@ typedef __u32 gadget_signal;	/* signal number */
 typedef __u32 gadget_errno;	/* positive errno value */
 typedef __u64 gadget_syscall;	/* syscall number */
 typedef __u32 gadget_kernel_stack; /* id from bpf_get_stackid() */
+typedef __u32 gadget_file_mode;	/* st_mode bits, shown as "-rw-r--r--" */
+typedef __u32 gadget_file_flags; /* open(2) flags, shown as "O_RDONLY|O_CLOEXEC" */
 
 /* Metric kinds, for map iterators and periodic reporting */
 typedef __u32 gadget_counter__u32;
@@ -87,6 +89,30 @@ struct gadget_process {
 	gadget_mntns_id mntns_id;
 	struct gadget_creds creds;
 	struct gadget_parent parent;
+};
+
+/*
+ * A user-space stack for ig's ustack operator, which symbolises it: the
+ * executable (major, minor, inode, mtime), its base address hash, the stack
+ * id from bpf_get_stackid() and the pid numbers in two pid namespaces. Zero
+ * inode: no stack. Filling it needs ig's user_stack_map.h, which gadgetc
+ * does not ship; the layout is here so that events can carry it.
+ */
+struct gadget_user_stack {
+	__u32 major;
+	__u32 minor;
+	__u64 inode;
+	__u64 mtime_sec;
+	__u32 mtime_nsec;
+	__u32 base_addr_hash;
+	__u32 stack_id;
+	__u32 tgid_level0;
+	__u32 pid_level0;
+	__u32 pidns_level0;
+	__u32 pid_level1;
+	__u32 pidns_level1;
+	__u64 otel_correlation_id;
+	__u64 boot_timestamp;
 };
 
 #endif /* GADGETC_GADGET_TYPES_H */
