@@ -184,6 +184,9 @@ struct CacheOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Bound of each remote cache request, in seconds; past it the build goes on with the local cache alone (default 3).", valueName: "seconds"))
     var remoteCacheTimeout: Double?
 
+    @Option(help: ArgumentHelp("A repository of the same registry whose blobs uploads mount instead of sending them again (e.g. last release's cache); repeatable (env GADGETC_REMOTE_CACHE_MOUNT_FROM, comma separated).", valueName: "repo"))
+    var remoteCacheMountFrom: [String] = []
+
     func validate() throws {
         do { _ = try remoteCacheSettings() } catch { throw ValidationError("\(error)") }
         if let timeout = remoteCacheTimeout, !(timeout > 0 && timeout <= 600) {
@@ -195,7 +198,9 @@ struct CacheOptions: ParsableArguments {
     func remoteCacheSettings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> RemoteCacheSettings? {
         guard !noCache, let reference = remoteCache ?? environment["GADGETC_REMOTE_CACHE"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
         let upload = remoteCacheUpload || ["1", "true", "yes"].contains(environment["GADGETC_REMOTE_CACHE_UPLOAD"]?.lowercased() ?? "")
-        return try RemoteCacheSettings(parsing: reference, upload: upload, timeoutSeconds: remoteCacheTimeout ?? RemoteCacheSettings.defaultTimeoutSeconds)
+        var settings = try RemoteCacheSettings(parsing: reference, upload: upload, timeoutSeconds: remoteCacheTimeout ?? RemoteCacheSettings.defaultTimeoutSeconds)
+        try settings.mount(from: remoteCacheMountFrom.isEmpty ? RemoteCacheSettings.mountSources(environment: environment) : remoteCacheMountFrom)
+        return settings
     }
 
 }

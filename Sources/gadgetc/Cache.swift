@@ -29,7 +29,7 @@ struct Cache: ParsableCommand {
             if let remote = statistics.remote {
                 let asked = remote.hits + remote.misses
                 print("remote cache (every build with --remote-cache so far):")
-                print("  \(remote.hits) hits, \(remote.misses) misses\(asked > 0 ? String(format: " (%.0f %% hits)", 100 * Double(remote.hits) / Double(asked)) : ""), \(remote.uploads) uploads")
+                print("  \(remote.hits) hits, \(remote.misses) misses\(asked > 0 ? String(format: " (%.0f %% hits)", 100 * Double(remote.hits) / Double(asked)) : ""), \(remote.uploads) uploads (\(remote.mounts) blobs mounted, not sent)")
                 print("  \(ByteText.format(Int64(remote.bytesDown))) down, \(ByteText.format(Int64(remote.bytesUp))) up")
                 print(String(format: "  compile time saved %.1f s (as measured where the objects were made); lookups took %.1f s", remote.millisecondsSaved / 1000, remote.lookupMilliseconds / 1000))
             }
@@ -42,6 +42,8 @@ struct Cache: ParsableCommand {
             abstract: "Seed the team's cache (a registry) with every compile this machine's cache holds and it lacks.")
         @Option(help: ArgumentHelp("The team's cache, HOST[:PORT]/REPOSITORY (default GADGETC_REMOTE_CACHE).", valueName: "ref"))
         var remoteCache: String?
+        @Option(help: ArgumentHelp("A repository of the same registry to mount blobs from instead of sending them (repeatable; env GADGETC_REMOTE_CACHE_MOUNT_FROM).", valueName: "repo"))
+        var mountFrom: [String] = []
         @OptionGroup(title: "Output") var output: OutputOptions
 
         func run() async throws {
@@ -50,7 +52,11 @@ struct Cache: ParsableCommand {
                 throw ValidationError("name the team's cache: --remote-cache HOST[:PORT]/REPOSITORY, or set GADGETC_REMOTE_CACHE")
             }
             let remote: RemoteCache
-            do { remote = RemoteCache(settings: try RemoteCacheSettings(parsing: reference, upload: true)) } catch {
+            do {
+                var settings = try RemoteCacheSettings(parsing: reference, upload: true)
+                try settings.mount(from: mountFrom.isEmpty ? RemoteCacheSettings.mountSources(environment: environment) : mountFrom)
+                remote = RemoteCache(settings: settings)
+            } catch {
                 throw ValidationError("\(error)")
             }
             remote.onWarning = { Terminal.writeError($0 + "\n") }
@@ -60,7 +66,7 @@ struct Cache: ParsableCommand {
             if output.json {
                 print(try JSONOutput.encode(summary))
             } else {
-                print("pushed \(summary.pushed) compile\(summary.pushed == 1 ? "" : "s") (\(ByteText.format(Int64(summary.bytesUp)))) to \(reference); "
+                print("pushed \(summary.pushed) compile\(summary.pushed == 1 ? "" : "s") (\(ByteText.format(Int64(summary.bytesUp))) sent, \(summary.mounted) blobs mounted) to \(reference); "
                       + "\(summary.present) already there, \(summary.withoutKey) without a portable key, \(summary.failed) failed")
             }
             if let problem = remote.problem {

@@ -93,3 +93,16 @@ import Testing
         #expect(AuthChallenge("") == nil)
     }
 }
+
+/// `--remote-cache-mount-from`: repositories of the cache's own registry, by name or by full reference.
+@Suite struct RemoteCacheMountSourceTests {
+    @Test func sourcesAreRepositoriesOfTheSameRegistry() throws {
+        var settings = try RemoteCacheSettings(parsing: "registry.example.com:5000/team/cache-v2", upload: true)
+        try settings.mount(from: ["team/cache-v1", "registry.example.com:5000/team/cache-v0", "team/cache-v2"])
+        // The cache's own repository is no source; a full reference of the same registry is its repository.
+        #expect(settings.mountFrom == ["team/cache-v1", "team/cache-v0"])
+        #expect(throws: RemoteCacheError.badMountSource("Team/Cache")) { try settings.mount(from: ["Team/Cache"]) }
+        #expect(throws: RemoteCacheError.badMountSource("other.example.com/team/cache")) { try settings.mount(from: ["other.example.com/team/cache"]) }
+        #expect(RemoteCacheSettings.mountSources(environment: ["GADGETC_REMOTE_CACHE_MOUNT_FROM": " a/b, c ,"]) == ["a/b", "c"])
+    }
+}

@@ -187,6 +187,7 @@ public struct BuildDriver: Sendable {
         if host.environment["SOURCE_DATE_EPOCH"] != nil { executor.layerTime = Int64(created.timeIntervalSince1970) }
         if let identification, let compiler = plan.compiler {
             executor.beforeReportingCompiles = { [self] in try await confirmCompiler(compiler, identification) }
+            executor.compilerIdentified = { await identification.value.flatMap { $0.confirms(compiler) ? $0 : nil } }
         }
         let executed: ExecutionResult
         do {

@@ -48,6 +48,8 @@ public struct BuildExecutor: Sendable {
     /// Runs once the compiles are over, before their messages are shown: a compiler taken by its name
     /// is confirmed there, so that a wrong one's errors are not shown before the build plans again.
     var beforeReportingCompiles: (@Sendable () async throws -> Void)?
+    /// The identification of a compiler taken by its name, once it is done (nil: identified from the start).
+    var compilerIdentified: (@Sendable () async -> ClangCompiler?)?
 
     public init(runner: CommandRunning = ProcessRunner(), observer: BuildObserver = SilentObserver(),
                 slots: JobSlots = JobSlots(ProcessInfo.processInfo.activeProcessorCount), cache: BuildCache? = nil,
@@ -146,7 +148,7 @@ public struct BuildExecutor: Sendable {
         case .compile:
             let toolchain = try toolchain(for: job, compiler: compiler)
             return .compiled(try await compile(job, toolchain: toolchain, readable: readable,
-                                               portable: PortableCompile.make(job, plan: plan, toolchain: toolchain)))
+                                               portable: { PortableCompile.make(job, plan: plan, toolchain: toolchain, versionLine: $0) }))
         case .precompileHeader:
             return .done  // built beside the build (`PrecompiledHeaderBuilds`), never as a planned job
         case .link:
@@ -267,9 +269,10 @@ public struct BuildExecutor: Sendable {
     /// A compile job: from the cache when its inputs are unchanged, else clang under a job slot; returns
     /// the result and the files it read. Failures are judged by `reportCompiles` once every job is done,
     /// so that each message is seen once.
-    /// `portable` is the compile's key for the team's cache: made only after a local miss (it reads the source).
+    /// `portable` makes the compile's key for the team's cache (given the compiler's version line when the
+    /// plan's compiler was taken by its name): only after a local miss, since it reads the source.
     func compile(_ job: Job, toolchain: StepToolchain, readable: ReadableFolders? = nil,
-                 portable makePortable: @autoclosure () -> PortableCompile? = nil) async throws -> CompileOutcome {
+                 portable makePortable: (String?) -> PortableCompile? = { _ in nil }) async throws -> CompileOutcome {
         let (runner, identity) = (toolchain.runner, toolchain.compilerIdentity)
         let key = BuildCache.compileKey(job: job, compilerIdentity: identity)
         let sources = job.inputs.compactMap { job.hostPath(URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: job.workingDirectory ?? "/")).standardizedFileURL.path) }
@@ -280,7 +283,7 @@ public struct BuildExecutor: Sendable {
             return CompileOutcome(job: job, result: ProcessResult(status: 0, signaled: false, standardOutput: "", standardError: hit.warnings),
                                   dependencies: hit.dependencies)
         }
-        let portable = makePortable()
+        let portable = makePortable(nil)
         if let portable, let hit = await remoteHit(portable, readable: job.toolchain == .native ? readable : nil,
                                                    workingDirectory: job.workingDirectory) {
             try AtomicFile.write(hit.object, to: URL(fileURLWithPath: job.outputs[0]))
@@ -321,11 +324,17 @@ public struct BuildExecutor: Sendable {
                     return outcome
                 }
             }
+            // A compiler taken by its name (a first build) has its version line by now: the record gets its
+            // portable key all the same, so that `cache push-local` can share it.
+            var recorded = portable
+            if recorded == nil, ran.toolchain == .native, let line = await compilerIdentified?()?.versionLine, !line.isEmpty {
+                recorded = makePortable(line)
+            }
             // Stored under the key of the command that made the object (without the PCH after a retry).
             // Beside the link, check and packaging that follow; the build waits for it before it ends.
             cache?.storeCompileInBackground(key: BuildCache.compileKey(job: ran, compilerIdentity: identity),
                                             dependencies: dependencies, objectPath: ran.outputs[0], compileStarted: started,
-                                            portable: portable.map { PortableEntry(key: $0.key, folders: $0.paths.folders, milliseconds: compileMilliseconds) },
+                                            portable: recorded.map { PortableEntry(key: $0.key, folders: $0.paths.folders, milliseconds: compileMilliseconds) },
                                             warnings: result.standardError)
             if let portable {
                 uploadCompile(portable, dependencies: dependencies, objectPath: ran.outputs[0], milliseconds: compileMilliseconds, warnings: result.standardError)

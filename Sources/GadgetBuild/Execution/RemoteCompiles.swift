@@ -23,16 +23,16 @@ struct PortableCompile: Sendable {
     }
 
     /// The portable key of a compile job, when its compiler is known by more than its file (a compiler
-    /// taken by its name has no version line yet). Made for every compile that runs, remote cache or not:
-    /// the local record keeps it for `cache push-local`.
-    static func make(_ job: Job, plan: BuildPlan, toolchain: StepToolchain) -> PortableCompile? {
+    /// taken by its name has no version line until its identification gives `versionLine`). Made for
+    /// every compile that runs, remote cache or not: the local record keeps it for `cache push-local`.
+    static func make(_ job: Job, plan: BuildPlan, toolchain: StepToolchain, versionLine: String? = nil) -> PortableCompile? {
         guard let invocation = job.clang, let arch = job.arch, let paths = plan.portablePaths[arch.rawValue] else { return nil }
         let compiler: String
         if toolchain.kind == .container {
             guard let id = toolchain.compilerIdentity.split(separator: " ").last else { return nil }
             compiler = "image \(id)"
         } else {
-            guard let line = plan.compiler?.versionLine, !line.isEmpty else { return nil }
+            guard let line = versionLine ?? plan.compiler?.versionLine, !line.isEmpty else { return nil }
             compiler = "clang \(line)"
         }
         let linkMap = plan.jobs(.link).first { $0.arch == arch }?.pathMap ?? []

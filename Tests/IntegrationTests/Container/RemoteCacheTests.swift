@@ -61,10 +61,9 @@ struct RemoteCacheTests {
         let repository = Self.repository(env)
         let first = try Checkout(), second = try Checkout()
         defer { first.remove(); second.remove() }
-        // A machine that has built before knows its clang by more than its name (a very first build compiles
-        // with a clang taken by its name, and its records get no portable key): doctor identifies it.
+        // A very first build (an empty cache) compiles with a clang taken by its name; its records get their
+        // portable key all the same, once the compiler is identified beside the compile.
         let cache = ["GADGETC_CACHE_DIR": first.root.appendingPathComponent("cache").path]
-        _ = try await Fixtures.run([Fixtures.gadgetc, "doctor"], environment: cache)
         let (built, made) = try await first.build([])
         try #require(built.succeeded, "\(built.standardError)")
         let push = try await Fixtures.run([Fixtures.gadgetc, "cache", "push-local", "--remote-cache", repository, "--json"], environment: cache)
@@ -76,6 +75,30 @@ struct RemoteCacheTests {
         let (fetched, taken) = try await second.build(["--remote-cache", repository])
         try #require(fetched.succeeded, "\(fetched.standardError)")
         #expect(taken?.remoteCache?.hits == 2 && taken?.digest == made?.digest)
+    }
+
+    /// A new repository (CI starting a cache per release) gets its blobs mounted from the last one, not sent again.
+    @Test func uploadsMountBlobsFromAnotherRepositoryOfTheRegistry() async throws {
+        let env = try ContainerTestEnvironment.load()
+        let old = Self.repository(env), new = Self.repository(env)
+        let first = try Checkout(), second = try Checkout()
+        defer { first.remove(); second.remove() }
+        let (uploaded, _) = try await first.build(["--remote-cache", old, "--remote-cache-upload"])
+        try #require(uploaded.succeeded, "\(uploaded.standardError)")
+        let cache = ["GADGETC_CACHE_DIR": first.root.appendingPathComponent("cache").path]
+        let oldName = String(old.split(separator: "/", maxSplits: 1)[1])
+        let push = try await Fixtures.run([Fixtures.gadgetc, "cache", "push-local", "--remote-cache", new, "--mount-from", oldName, "--json"],
+                                          environment: cache)
+        try #require(push.succeeded, "\(push.standardError)")
+        let summary = try JSONDecoder().decode(RemoteCachePush.Summary.self, from: Data(push.standardOutput.utf8))
+        // Each compile's object and record: mounted, no byte sent.
+        #expect(summary.pushed == 2 && summary.mounted == 4 && summary.bytesUp == 0, "\(push.standardOutput)")
+        let (fetched, taken) = try await second.build(["--remote-cache", new])
+        try #require(fetched.succeeded, "\(fetched.standardError)")
+        #expect(taken?.remoteCache?.hits == 2, "\(String(describing: taken?.remoteCache))")
+        // A source that is not a repository name is refused before anything is sent.
+        let bad = try await Fixtures.run([Fixtures.gadgetc, "cache", "push-local", "--remote-cache", new, "--mount-from", "Not A Repo"], environment: cache)
+        #expect(!bad.succeeded && bad.standardError.contains("is not a repository to mount blobs from"), "\(bad.standardError)")
     }
 
     @Test func gadgetsOfATeamDoNotOverwriteEachOthersEntries() async throws {

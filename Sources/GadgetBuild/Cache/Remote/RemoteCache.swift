@@ -127,10 +127,7 @@ public final class RemoteCache: @unchecked Sendable {
             return result
         }
         result.canWrite = status == 202
-        if let location = headers.first(name: "Location") {
-            let url = location.hasPrefix("http") ? location : "\(settings.scheme(environment: environment))://\(settings.host)\(location)"
-            _ = await exchange(.DELETE, url: url)
-        }
+        if let location = headers.first(name: "Location") { _ = await exchange(.DELETE, url: absolute(location)) }
         return result
     }
 
@@ -217,16 +214,34 @@ public final class RemoteCache: @unchecked Sendable {
         }
     }
 
-    /// A blob the registry does not have yet, in one request (`POST uploads/` then `PUT ?digest=`).
+    /// A blob the registry does not have yet. First a cross-repository mount: `POST uploads/?mount=&from=`
+    /// for each `mountFrom` repository, then without `from` (OCI distribution 1.1 lets a registry find the
+    /// blob itself); `201` means mounted, nothing sent. Otherwise the `202` of the last attempt is the
+    /// upload session, and the bytes go in one `PUT ?digest=` (monolithic).
     func putBlob(_ data: Data, digest: String) async -> Bool {
         guard let (head, _) = await request(.HEAD, "blobs/\(digest)") else { return false }
         if head == 200 { return true }
-        guard let (status, headers, _) = await exchange(.POST, "blobs/uploads/"), status == 202,
-              let location = headers.first(name: "Location") else {
-            disable("the registry refused to start an upload")
-            return false
+        let attempts = settings.mountFrom.map { "blobs/uploads/?mount=\(digest)&from=\($0)" } + ["blobs/uploads/?mount=\(digest)"]
+        var session: String?
+        for (index, path) in attempts.enumerated() {
+            guard let (status, headers, _) = await exchange(.POST, path) else { return false }
+            if status == 201 {
+                lock.withLock { statistics.mounts += 1 }
+                return true
+            }
+            guard status == 202, let location = headers.first(name: "Location") else {
+                disable("the registry refused to start an upload")
+                return false
+            }
+            if index == attempts.count - 1 {
+                session = location
+            } else {
+                // Not in that repository: this session is not the one the bytes go to.
+                _ = await exchange(.DELETE, url: absolute(location))
+            }
         }
-        let base = location.hasPrefix("http") ? location : "\(settings.scheme(environment: environment))://\(settings.host)\(location)"
+        guard let location = session else { return false }
+        let base = absolute(location)
         let url = base + (base.contains("?") ? "&" : "?") + "digest=\(digest)"
         guard let (put, _, _) = await exchange(.PUT, url: url, body: data, contentType: "application/octet-stream"), put == 201 else {
             disable("the registry refused a blob upload")
@@ -237,6 +252,11 @@ public final class RemoteCache: @unchecked Sendable {
     }
 
     // MARK: HTTP
+
+    /// A `Location` the registry gave, as a whole URL.
+    func absolute(_ location: String) -> String {
+        location.hasPrefix("http") ? location : "\(settings.scheme(environment: environment))://\(settings.host)\(location)"
+    }
 
     func request(_ method: HTTPMethod, _ path: String, body: Data? = nil, accept: String? = nil, contentType: String? = nil) async -> (Int, Data)? {
         guard let (status, _, data) = await exchange(method, path, body: body, accept: accept, contentType: contentType) else { return nil }

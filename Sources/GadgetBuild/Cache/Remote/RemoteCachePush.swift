@@ -11,7 +11,10 @@ public struct RemoteCachePush: Sendable {
         public var withoutKey = 0
         /// The object is gone from the local store, or the upload failed.
         public var failed = 0
+        /// Bytes sent: blobs the registry mounted from another repository (or had) are not.
         public var bytesUp = 0
+        /// Blobs mounted from another repository instead of sent.
+        public var mounted = 0
     }
 
     let cache: CacheLocation
@@ -53,11 +56,13 @@ public struct RemoteCachePush: Sendable {
                 dependencies: record.dependencies.filter { !$0.path.hasSuffix(".pch") }.map { .init(path: paths.portable($0.path), digest: $0.digest) },
                 object: "sha256:" + record.object, folders: portable.folders, milliseconds: portable.milliseconds,
                 warnings: record.warnings)
-            let before = remote.statistics.uploads
+            let before = remote.statistics
             await remote.upload(key: portable.key, record: shared, object: object)
-            if remote.statistics.uploads > before {
+            let after = remote.statistics
+            if after.uploads > before.uploads {
                 summary.pushed += 1
-                summary.bytesUp += object.count
+                summary.bytesUp += after.bytesUp - before.bytesUp
+                summary.mounted += after.mounts - before.mounts
             } else {
                 summary.failed += 1
             }

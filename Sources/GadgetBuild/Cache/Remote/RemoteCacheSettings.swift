@@ -14,6 +14,10 @@ public struct RemoteCacheSettings: Codable, Hashable, Sendable {
     /// Each request's bound: a slow registry costs a build at most this per request, then the build
     /// goes on with the local cache alone.
     public var timeoutSeconds: Double
+    /// Repositories of the same registry whose blobs an upload may mount instead of sending them again
+    /// (`--remote-cache-mount-from`, `GADGETC_REMOTE_CACHE_MOUNT_FROM`): e.g. last release's cache
+    /// when CI starts a new one. Without any, an upload still asks the registry to find the blob itself.
+    public var mountFrom: [String] = []
 
     public static let defaultTimeoutSeconds = 3.0
 
@@ -35,14 +39,38 @@ public struct RemoteCacheSettings: Codable, Hashable, Sendable {
         guard let slash = text.firstIndex(of: "/"), slash != text.startIndex else { throw RemoteCacheError.badReference(reference) }
         let host = String(text[..<slash])
         let repository = String(text[text.index(after: slash)...])
-        let component = #"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*$"#
-        guard !repository.isEmpty, repository.split(separator: "/", omittingEmptySubsequences: false).allSatisfy({
-            $0.range(of: component, options: .regularExpression) != nil
-        }), host.range(of: #"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9a-fA-F:]+\](:[0-9]{1,5})?$"#, options: .regularExpression) != nil else {
+        guard Self.isRepositoryName(repository), host.range(of: #"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9a-fA-F:]+\](:[0-9]{1,5})?$"#, options: .regularExpression) != nil else {
             throw RemoteCacheError.badReference(reference)
         }
         self.init(host: host, repository: repository, upload: upload, timeoutSeconds: timeoutSeconds)
         explicitScheme = explicit
+    }
+
+    /// Whether `name` is an OCI repository name: lowercase path components.
+    public static func isRepositoryName(_ name: String) -> Bool {
+        let component = #"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*$"#
+        return !name.isEmpty && name.split(separator: "/", omittingEmptySubsequences: false).allSatisfy {
+            $0.range(of: component, options: .regularExpression) != nil
+        }
+    }
+
+    /// Sets the repositories to mount blobs from (`REPOSITORY`, or `HOST[:PORT]/REPOSITORY` of this registry).
+    public mutating func mount(from sources: [String]) throws {
+        mountFrom = try sources.map { source in
+            var name = source
+            if name.hasPrefix(host + "/") { name.removeFirst(host.count + 1) }
+            // A first component with a dot or a port names another registry (as docker reads names): a
+            // registry mounts only its own blobs.
+            let first = name.split(separator: "/").first.map(String.init) ?? ""
+            let otherRegistry = name.contains("/") && (first.contains(".") || first.contains(":") || first == "localhost")
+            guard Self.isRepositoryName(name), !otherRegistry else { throw RemoteCacheError.badMountSource(source) }
+            return name
+        }.filter { $0 != repository }
+    }
+
+    /// `GADGETC_REMOTE_CACHE_MOUNT_FROM=repo[,repo…]`.
+    public static func mountSources(environment: [String: String]) -> [String] {
+        (environment["GADGETC_REMOTE_CACHE_MOUNT_FROM"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     /// HTTPS, except for loopback registries without a CA of their own and for hosts listed as insecure
@@ -71,11 +99,14 @@ public struct RemoteCacheSettings: Codable, Hashable, Sendable {
 
 public enum RemoteCacheError: Error, Equatable, CustomStringConvertible {
     case badReference(String)
+    case badMountSource(String)
 
     public var description: String {
         switch self {
         case .badReference(let text):
             return "'\(text)' is not a remote cache reference: give HOST[:PORT]/REPOSITORY of an OCI registry, e.g. registry.example.com/team/gadgetc-cache or 127.0.0.1:5000/cache"
+        case .badMountSource(let text):
+            return "'\(text)' is not a repository to mount blobs from: give REPOSITORY (or HOST[:PORT]/REPOSITORY) on the remote cache's registry, e.g. team/gadgetc-cache-v1"
         }
     }
 }

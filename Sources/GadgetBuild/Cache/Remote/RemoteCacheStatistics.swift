@@ -17,6 +17,8 @@ public struct RemoteCacheStatistics: Codable, Equatable, Sendable {
     public var hits = 0
     public var misses = 0
     public var uploads = 0
+    /// Blobs an upload did not send: the registry mounted them from another repository.
+    public var mounts = 0
     public var bytesDown = 0
     public var bytesUp = 0
     /// The compile time the hits saved, as the machines that compiled them measured it.
@@ -25,6 +27,19 @@ public struct RemoteCacheStatistics: Codable, Equatable, Sendable {
     public var lookupMilliseconds: Double = 0
 
     public init() {}
+
+    /// Totals written before a field existed read it as 0.
+    public init(from decoder: Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        hits = try values.decodeIfPresent(Int.self, forKey: .hits) ?? 0
+        misses = try values.decodeIfPresent(Int.self, forKey: .misses) ?? 0
+        uploads = try values.decodeIfPresent(Int.self, forKey: .uploads) ?? 0
+        mounts = try values.decodeIfPresent(Int.self, forKey: .mounts) ?? 0
+        bytesDown = try values.decodeIfPresent(Int.self, forKey: .bytesDown) ?? 0
+        bytesUp = try values.decodeIfPresent(Int.self, forKey: .bytesUp) ?? 0
+        millisecondsSaved = try values.decodeIfPresent(Double.self, forKey: .millisecondsSaved) ?? 0
+        lookupMilliseconds = try values.decodeIfPresent(Double.self, forKey: .lookupMilliseconds) ?? 0
+    }
 
     public var isEmpty: Bool { self == RemoteCacheStatistics() }
 
@@ -36,6 +51,7 @@ public struct RemoteCacheStatistics: Codable, Equatable, Sendable {
         result.hits += sign * other.hits
         result.misses += sign * other.misses
         result.uploads += sign * other.uploads
+        result.mounts += sign * other.mounts
         result.bytesDown += sign * other.bytesDown
         result.bytesUp += sign * other.bytesUp
         result.millisecondsSaved += Double(sign) * other.millisecondsSaved
