@@ -59,11 +59,16 @@ public final class RemoteCache: @unchecked Sendable {
         self.http = httpClient ?? settings.certificateAuthority.map(RemoteCache.client(trusting:)) ?? RemoteCache.sharedHTTPClient
     }
 
+    /// Connections to the registry at once: lookups and uploads of every gadget of a run share them.
+    static let connectionBudget = 6
+
     static func configuration() -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .follow(max: 3, allowCycles: false),
                                                      timeout: HTTPClient.Configuration.Timeout(connect: .seconds(3), read: .seconds(30)),
                                                      decompression: .disabled)
         configuration.connectionPool.retryConnectionEstablishment = false
+        // A build's lookups go at once (one per compile), through at most this many connections per registry.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connectionBudget
         return configuration
     }
 
