@@ -3,12 +3,22 @@ import Foundation
 
 /// What the kernel's verifier said about each program of an object.
 public struct VerifierReport: Codable, Equatable, Sendable {
+    /// Where in the C source the verifier stopped: the last `; <source text> @ <file>:<line>` line of its
+    /// log, which the kernel writes from the object's BTF line info.
+    public struct SourceLocation: Codable, Equatable, Sendable {
+        public var file: String
+        public var line: Int
+        /// The statement as the line info recorded it.
+        public var text: String?
+    }
+
     public enum Verdict: Codable, Equatable, Sendable {
-        /// Loaded; `processedInstructions` is the verifier's "processed N insns" (its cost measure).
-        case accepted(processedInstructions: Int?)
+        /// Loaded; `processedInstructions` is the verifier's "processed N insns" (its cost measure),
+        /// `totalStates` / `peakStates` the states it explored and kept at most.
+        case accepted(processedInstructions: Int?, totalStates: Int? = nil, peakStates: Int? = nil)
         /// Refused; `reason` is the verifier's last meaningful line (or libbpf's, when the kernel
-        /// said nothing), `logTail` the end of the verifier log.
-        case rejected(reason: String, logTail: [String])
+        /// said nothing), `logTail` the end of the verifier log, `location` the source line it stopped at.
+        case rejected(reason: String, logTail: [String], location: SourceLocation? = nil)
         /// Not judged: a `SEC("?…")` program (libbpf does not load those by default), or every
         /// program when the object itself failed to load (see `objectFailure`).
         case notLoaded(reason: String)
@@ -52,7 +62,7 @@ public enum BPFVerifier {
                 report.programs[name] = .notLoaded(reason: "autoload is off (SEC(\"?…\"))")
             }
             if whole.code == 0 {
-                for (name, log) in whole.logs { report.programs[name] = .accepted(processedInstructions: processed(in: log)) }
+                for (name, log) in whole.logs { report.programs[name] = accepted(log) }
                 return report
             }
             if whole.code == -EPERM {
@@ -62,7 +72,7 @@ public enum BPFVerifier {
             for name in whole.logs.keys.sorted() {
                 let alone = try attempt(object, only: name, logLevel: statsLogLevel, session: &session)
                 if alone.code == 0 {
-                    report.programs[name] = .accepted(processedInstructions: processed(in: alone.logs[name] ?? ""))
+                    report.programs[name] = accepted(alone.logs[name] ?? "")
                     continue
                 }
                 // Again with the full log, which holds the reason (the stats-only log does not).
@@ -136,9 +146,25 @@ public enum BPFVerifier {
         return Attempt(code: code, logs: logs, skipped: skipped, messages: session.collect())
     }
 
-    private static func processed(in log: String) -> Int? {
-        guard let range = log.range(of: "processed ") else { return nil }
+    /// The statistics line: "processed 23 insns (limit 1000000) max_states_per_insn 0 total_states 1 peak_states 1 mark_read 1".
+    static func accepted(_ log: String) -> VerifierReport.Verdict {
+        .accepted(processedInstructions: number(after: "processed ", in: log), totalStates: number(after: "total_states ", in: log),
+                  peakStates: number(after: "peak_states ", in: log))
+    }
+
+    private static func number(after label: String, in log: String) -> Int? {
+        guard let range = log.range(of: label, options: .backwards) else { return nil }
         return Int(log[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    /// The last source line the log names (`; x = *p; @ program.bpf.c:23`).
+    static func sourceLocation(_ lines: [String]) -> VerifierReport.SourceLocation? {
+        guard let source = lines.last(where: { $0.hasPrefix(";") && $0.contains(" @ ") }),
+              let at = source.range(of: " @ ", options: .backwards) else { return nil }
+        let place = source[at.upperBound...]
+        guard let colon = place.lastIndex(of: ":"), let line = Int(place[place.index(after: colon)...]) else { return nil }
+        let text = source[source.index(after: source.startIndex)..<at.lowerBound].trimmingCharacters(in: .whitespaces)
+        return VerifierReport.SourceLocation(file: String(place[..<colon]), line: line, text: text.isEmpty ? nil : text)
     }
 
     private static func rejection(log: String, messages: [String], code: Int32) -> VerifierReport.Verdict {
@@ -146,7 +172,7 @@ public enum BPFVerifier {
         let tail = Array(lines.suffix(20))
         return .rejected(
             reason: verdictReason(lines) ?? BPFError.reason(messages, code: -code, otherwise: "load failed"),
-            logTail: tail)
+            logTail: tail, location: sourceLocation(lines))
     }
 
     /// The verifier's complaint: the lines after the last instruction or source line ("8: (79) r6 =

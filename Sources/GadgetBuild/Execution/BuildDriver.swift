@@ -251,7 +251,9 @@ public struct BuildDriver: Sendable {
         for output in outputs {
             guard let report = output.verification, !report.allAccepted else { continue }
             let reasons = report.programs.compactMap { name, verdict -> String? in
-                if case .rejected(let reason, _) = verdict { return "\(name): \(reason)" }
+                if case .rejected(let reason, _, let location) = verdict {
+                    return "\(location.map { "\($0.file):\($0.line): " } ?? "")\(name): \(reason)"
+                }
                 return nil
             }.sorted()
             throw ExecutionError.step("[\(output.arch)] the kernel verifier rejected the object: \((reasons.isEmpty ? [report.objectFailure ?? "no reason given"] : reasons).joined(separator: "; "))")

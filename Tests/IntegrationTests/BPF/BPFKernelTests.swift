@@ -24,7 +24,7 @@ struct BPFKernelTests {
         print("timing: verifier load of 2 programs \(String(format: "%.2f", loadTime)) ms: \(report)")
         #expect(report.allAccepted)
         #expect(Set(report.programs.keys) == ["count_packets", "on_switch"])
-        if case .accepted(let processed) = report.programs["on_switch"] {
+        if case .accepted(let processed, _, _) = report.programs["on_switch"] {
             #expect((processed ?? 0) > 0)
         } else {
             Issue.record("on_switch not accepted: \(String(describing: report.programs["on_switch"]))")
@@ -52,7 +52,7 @@ struct BPFKernelTests {
         #expect(!report.allAccepted)
         #expect(report.rejectedPrograms == ["past_the_end"])
         #expect(report.programs["in_bounds"]?.isAccepted == true)
-        guard case .rejected(let reason, let tail) = report.programs["past_the_end"] else {
+        guard case .rejected(let reason, let tail, let location) = report.programs["past_the_end"] else {
             Issue.record("past_the_end not rejected: \(report)")
             return
         }
@@ -60,7 +60,11 @@ struct BPFKernelTests {
         #expect(reason.hasPrefix("invalid access to map value, value_size=8 off=8 size=8"))
         #expect(reason.hasSuffix("(at oob.bpf.c:\(lineOfPastTheEnd))"))
         #expect(!tail.isEmpty)
+        #expect(location?.file == "oob.bpf.c" && location?.line == lineOfPastTheEnd && location?.text?.contains("[1]") == true, "\(String(describing: location))")
         #expect(report.objectFailure == nil)
+        if case .accepted(let processed, let states, let peak) = report.programs["in_bounds"] {
+            #expect((processed ?? 0) > 0 && (states ?? -1) >= 0 && (peak ?? -1) >= 0, "\(report)")
+        }
     }
 
     @Test(.enabled(if: geteuid() != 0, "checks the refusal seen without root; running as root"))
