@@ -42,10 +42,13 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CLibbpf", path: "Sources/CLibbpf"),
+        // libclang's by-value types; the library itself is loaded at run time when a command needs it.
+        .systemLibrary(name: "CLibclang", path: "Sources/CLibclang"),
         .target(
             name: "GadgetBuild",
             dependencies: [
                 "CLibbpf",
+                "CLibclang",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Subprocess", package: "swift-subprocess"),

@@ -284,15 +284,10 @@ public struct HostProbe: Sendable {
         }
     }
 
-    /// libclang is optional: gadgetc only reports it (fast checks and structured diagnostics build on it later).
+    /// libclang is optional: `gadgetc check` loads it; builds never need it.
     func libclangCapability() -> Capability {
-        var dirs = ["/usr/lib/\((host.architecture ?? .amd64).multiarchTriple)", "/usr/lib"]
-        dirs += host.listDirectory("/usr/lib").filter { $0.hasPrefix("llvm-") }.sorted().reversed().map { "/usr/lib/\($0)/lib" }
-        for dir in dirs {
-            let names = host.listDirectory(dir).filter { $0.hasPrefix("libclang") && $0.contains(".so") && !$0.hasPrefix("libclang-cpp") && !$0.hasPrefix("libclang_rt") }
-            if let name = names.sorted().last {
-                return Capability(name: "libclang", found: true, path: "\(dir)/\(name)", detail: "optional; loaded at run time when used", required: false)
-            }
+        if let path = Libclang.find(listDirectory: host.listDirectory, architecture: host.architecture) {
+            return Capability(name: "libclang", found: true, path: path, detail: "optional; loaded at run time by gadgetc check", required: false)
         }
         return Capability(name: "libclang", found: false, detail: "optional; not needed to build",
                           fix: "apt-get install libclang1-16", required: false)

@@ -18,6 +18,27 @@ public struct CompilerDiagnostic: Codable, Equatable, Sendable {
     public var message: String
     /// The warning option that controls it (`-Wunused-variable`), or rustc's error code (`E0425`).
     public var option: String?
+    /// clang's category ("Semantic Issue", "Parse Issue"), from libclang.
+    public var category: String?
+    /// The source ranges clang underlines, from libclang.
+    public var ranges: [SourceRange]?
+    /// Edits clang offers to fix it (`expected ';'` → insert `;`), from libclang.
+    public var fixIts: [FixIt]?
+
+    /// `file:line:column` to `line:column` (the end is past the last character, as clang counts).
+    public struct SourceRange: Codable, Equatable, Sendable {
+        public var file: String?
+        public var startLine: Int
+        public var startColumn: Int
+        public var endLine: Int
+        public var endColumn: Int
+    }
+
+    /// Replace `range` with `replacement` (an empty range inserts, an empty replacement deletes).
+    public struct FixIt: Codable, Equatable, Sendable {
+        public var range: SourceRange
+        public var replacement: String
+    }
 
     public init(file: String?, line: Int?, column: Int?, severity: Severity, message: String, option: String? = nil) {
         self.file = file
