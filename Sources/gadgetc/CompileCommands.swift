@@ -58,6 +58,12 @@ struct CompileCommands: AsyncParsableCommand {
             }
         } else {
             for (folder, database) in databases {
+                if database.entries.isEmpty {
+                    // A wasm-only gadget, or every arch planned in the builder container: an empty file would only mislead.
+                    let why = database.containerArchitectures.isEmpty ? "it has no eBPF source" : "its compiles would run in the builder container"
+                    Terminal.writeError("warning: \(Terminal.escape(folder)): no compile_commands.json written: \(why)\n")
+                    continue
+                }
                 let url = URL(fileURLWithPath: folder).standardizedFileURL.appendingPathComponent("compile_commands.json")
                 if !CompileCommandsWriter.write(database, to: url) { failed = true }
             }

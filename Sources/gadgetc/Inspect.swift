@@ -40,6 +40,8 @@ struct Inspect: ParsableCommand {
     func run() throws {
         do {
             if let object = try objectFile() {
+                // An object is built for one arch, which it does not record: --arch would pick nothing.
+                if arch != nil { throw InspectError("--arch picks an image's manifests; \(Terminal.quote(target)) is an object file, built for one arch") }
                 let inspection = try ObjectInspector.inspect(object)
                 print(json ? try JSONOutput.encode(ObjectDocument(object: object.path, inspection: inspection))
                            : InspectText.render(inspection, title: object.path))

@@ -52,6 +52,23 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: gadget.appendingPathComponent("compile_commands.json").path))
     }
 
+    @Test func gadgetsWithoutHostCompilesGetNoFileAndWasmIsNotNeeded() async throws {
+        let root = try Fixtures.temporaryDirectory("ccdb-none")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let yamlOnly = root.appendingPathComponent("yaml_only")
+        try FileManager.default.createDirectory(at: yamlOnly, withIntermediateDirectories: true)
+        try Data("name: yaml_only\n".utf8).write(to: yamlOnly.appendingPathComponent("gadget.yaml"))
+        // A Go gadget on a host whose PATH has no Go: the wasm step is no editor's business.
+        let goGadget = try sample("trace_exit_go", in: root)
+        let result = try await Fixtures.run([Fixtures.gadgetc, "compile-commands", "-I", Fixtures.bundledHeaders, yamlOnly.path, goGadget.path],
+                                            environment: ["GADGETC_CACHE_DIR": root.appendingPathComponent("cache").path, "PATH": "/usr/bin:/bin",
+                                                          "GADGETC_GO": ""])
+        #expect(result.succeeded, "\(result.standardError)")
+        #expect(result.standardError.contains("warning: \(yamlOnly.path): no compile_commands.json written: it has no eBPF source"), "\(result.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: yamlOnly.appendingPathComponent("compile_commands.json").path))
+        #expect(FileManager.default.fileExists(atPath: goGadget.appendingPathComponent("compile_commands.json").path))
+    }
+
     @Test func buildWritesTheDatabaseOnlyWhenAsked() async throws {
         let root = try Fixtures.temporaryDirectory("ccdb-build")
         defer { try? FileManager.default.removeItem(at: root) }

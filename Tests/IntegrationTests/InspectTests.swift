@@ -128,6 +128,7 @@ import Testing
             // An image whose eBPF layer is no BPF object: libbpf's reason, on the blob's temporary copy.
             (["--oci-layout", layout.path, "only:v1"], "cannot open BPF object"),
             (["./missing.bpf.o"], "no such file"),
+            (["--arch", "amd64", text.path], "--arch picks an image's manifests"),
         ]
         for (arguments, message) in cases {
             let result = try await inspect(arguments)

@@ -8,7 +8,10 @@ extension BuildDriver {
     public func compilationDatabase(_ request: BuildRequest) async throws -> CompilationDatabase {
         // A named work folder that is never created: planning with none would also start clearing old ones.
         let work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("gadgetc-compile-commands-unused")
-        let (plan, _, report) = try await planAndProbe(request, workDirectory: work)
+        // The wasm module is no editor's business: left out, a host without Go or cargo still gets its entries.
+        var gadget = try GadgetFolder(folder: request.gadgetFolder, buildFilePath: request.buildFile)
+        gadget.wasm = nil
+        let (plan, _, report) = try await planAndProbe(request, gadget: gadget, workDirectory: work)
         for job in plan.jobs(.generateVmlinux) {
             guard let btf = job.inputs.first, let output = job.outputs.first, !FileSeal.isSealed(output, host: host) else { continue }
             let folder = URL(fileURLWithPath: output).deletingLastPathComponent()
