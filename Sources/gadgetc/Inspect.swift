@@ -107,7 +107,12 @@ enum InspectText {
             lines.append("")
             lines.append("\(manifest.architecture)\(manifest.os.map { "/\($0)" } ?? ""): manifest \(manifest.digest)  \(manifest.size) B"
                          + (manifest.artifactType.map { "  artifactType \($0)" } ?? ""))
-            lines += annotations(manifest.annotations, indent: "  ")
+            // ig writes the same annotations on the index and each manifest: shown once unless they differ.
+            if manifest.annotations != nil && manifest.annotations == image.image.annotations {
+                lines.append("  annotations: as the index's")
+            } else {
+                lines += annotations(manifest.annotations, indent: "  ")
+            }
             if let config = manifest.config { lines.append("  config  \(config.digest)  \(config.size) B  \(config.mediaType)") }
             for layer in manifest.layers {
                 lines.append("  layer   \(layer.digest)  \(layer.size) B  \(layer.mediaType)"
