@@ -46,6 +46,9 @@ struct Build: AsyncParsableCommand {
     @Flag(help: ArgumentHelp("Build each gadget a second time in other conditions (a copy at another path, an empty cache, no precompiled header, -j 1) with the same creation time, and fail, saying where they differ, when the two images' digests differ.", valueName: "check-reproducible"))
     var checkReproducible = false
 
+    @Flag(help: "Also write compile_commands.json into each gadget folder built (see 'gadgetc compile-commands').")
+    var compileCommands = false
+
     @OptionGroup(title: "Output") var outputOptions: OutputOptions
 
     func validate() throws { try options.check(folders: GadgetFolder.expand(folders)) }
@@ -89,8 +92,27 @@ struct Build: AsyncParsableCommand {
         } else {
             batch.report(results)
         }
+        if compileCommands { try await writeCompileCommands(results) }
         if results.contains(where: { if case .failure = $0.result { true } else { false } }) { throw ExitCode.failure }
         if checkReproducible { try await checkReproducibility(results, batch: batch) }
+    }
+
+    /// `--compile-commands`: the editor's database of each gadget that built (asked for, so no surprise file).
+    func writeCompileCommands(_ results: [(folder: String, result: Result<BuildOutcome, Error>)]) async throws {
+        var failed = false
+        for (folder, result) in results {
+            guard case .success = result else { continue }
+            do {
+                let database = try await CompileCommandsWriter.database(folder, buildFile: options.file, architectures: options.arch,
+                                                                        includeDirectories: options.toolchainOptions.usableIncludeDirectories)
+                let url = URL(fileURLWithPath: folder).standardizedFileURL.appendingPathComponent("compile_commands.json")
+                if !CompileCommandsWriter.write(database, to: url) { failed = true }
+            } catch {
+                Terminal.error(error)
+                failed = true
+            }
+        }
+        if failed { throw ExitCode.failure }
     }
 
     /// `--check-reproducible`: one line per gadget, the differences under it; non-zero when any differs.

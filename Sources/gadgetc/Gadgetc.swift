@@ -13,7 +13,7 @@ struct Gadgetc: AsyncParsableCommand {
         Run 'gadgetc doctor' to see what this host can build.
         """,
         version: GadgetcVersion.string,
-        subcommands: [Build.self, Watch.self, Check.self, Verify.self, Doctor.self, Cache.self, Store.self, PrecompileHeader.self]
+        subcommands: [Build.self, Watch.self, Check.self, Verify.self, CompileCommands.self, Inspect.self, Doctor.self, Cache.self, Store.self, PrecompileHeader.self]
     )
 
     /// Arguments are checked to be UTF-8 before parsing: Swift decodes them with replacement characters,

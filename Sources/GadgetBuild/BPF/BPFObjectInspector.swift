@@ -124,7 +124,7 @@ struct BPFObjectHandle {
         if text.contains("BTF is required") || text.contains("missing BTF") {
             return "compile with -g: BTF-defined maps (SEC(\".maps\")) need BTF"
         }
-        if text.contains("not a BPF") || text.contains("e_machine") || text.contains("EM_BPF") {
+        if text.contains("not a BPF") || text.contains("not a valid eBPF") || text.contains("e_machine") || text.contains("EM_BPF") {
             return "compile with `clang -target bpf`"
         }
         return nil

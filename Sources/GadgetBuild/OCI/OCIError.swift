@@ -15,6 +15,7 @@ public struct OCIError: Error, CustomStringConvertible, Equatable, Sendable {
         case invalidSourceDateEpoch
         case notAnImageLayout
         case corruptImageLayout
+        case imageNotFound
         case writeFailed
         case lockFailed
     }
