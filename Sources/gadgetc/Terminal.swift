@@ -145,7 +145,7 @@ struct TerminalLogHandler: LogHandler {
         Terminal.writeError(event.level <= .debug ? text + "\n" : "\(event.level): \(text)\n")
     }
 
-    /// The logger for `-v` given `count` times (nil: no log).
+    /// The logger for `-v` given `count` times (none: notices and above only).
     static func logger(verbosity count: Int) -> Logger {
         let level: Logger.Level = count >= 2 ? .trace : count == 1 ? .debug : .notice
         return Logger(label: "gadgetc") { _ in TerminalLogHandler(logLevel: level) }
