@@ -199,7 +199,7 @@ struct CacheOptions: ParsableArguments {
         guard !noCache, let reference = remoteCache ?? environment["GADGETC_REMOTE_CACHE"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
         let upload = remoteCacheUpload || ["1", "true", "yes"].contains(environment["GADGETC_REMOTE_CACHE_UPLOAD"]?.lowercased() ?? "")
         var settings = try RemoteCacheSettings(parsing: reference, upload: upload, timeoutSeconds: remoteCacheTimeout ?? RemoteCacheSettings.defaultTimeoutSeconds)
-        try settings.mount(from: remoteCacheMountFrom.isEmpty ? RemoteCacheSettings.mountSources(environment: environment) : remoteCacheMountFrom)
+        try settings.mount(from: remoteCacheMountFrom, environment: environment)
         return settings
     }
 

@@ -54,7 +54,7 @@ struct Cache: ParsableCommand {
             let remote: RemoteCache
             do {
                 var settings = try RemoteCacheSettings(parsing: reference, upload: true)
-                try settings.mount(from: mountFrom.isEmpty ? RemoteCacheSettings.mountSources(environment: environment) : mountFrom)
+                try settings.mount(from: mountFrom, environment: environment)
                 remote = RemoteCache(settings: settings)
             } catch {
                 throw ValidationError("\(error)")

@@ -52,7 +52,7 @@ struct Check: AsyncParsableCommand {
             let request = BuildRequest(gadgetFolder: folder, architectures: architectures, includeDirectories: toolchain.usableIncludeDirectories,
                                        verify: false, validateMetadata: false, useCache: true, container: ContainerSettings())
             do {
-                let (plan, _) = try await BuildDriver(observer: SilentObserver()).plan(request)
+                let (plan, _) = try await BuildDriver(observer: SilentObserver()).sourcePlan(request)
                 let (results, skipped) = try SourceCheck(frontEnd: frontEnd).run(plan)
                 checks.append(GadgetCheck(folder: folder, results: results, skipped: skipped))
             } catch {

@@ -55,7 +55,8 @@ struct Verify: AsyncParsableCommand {
         guard let host = Architecture.host else {
             throw ValidationError("this host's architecture is neither amd64 nor arm64: there is no object to load")
         }
-        let work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("gadgetc-verify-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        // Named as a build's work folder: what a killed verify leaves, the next build removes.
+        let work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(AbandonedWorkFolders.newName())
         defer { try? FileManager.default.removeItem(at: work) }
         let request = BuildRequest(gadgetFolder: folder.path, architectures: [host], toolchain: .auto,
                                    includeDirectories: toolchain.usableIncludeDirectories,

@@ -143,7 +143,7 @@ public struct BuildExecutor: Sendable {
     func run(_ job: Job, plan: BuildPlan, compiler: ClangCompiler?, readable: ReadableFolders) async throws -> JobResult {
         switch job.kind {
         case .generateVmlinux:
-            try await timed(job) { try generateVmlinux(job) }
+            try await timed(job) { try GeneratedVmlinux.run(job) }
             return .done
         case .compile:
             let toolchain = try toolchain(for: job, compiler: compiler)
@@ -252,18 +252,6 @@ public struct BuildExecutor: Sendable {
         let value = try await body()
         observer.jobFinished(job, milliseconds: (ContinuousClock.now - start).milliseconds)
         return value
-    }
-
-    func generateVmlinux(_ job: Job) throws {
-        guard let output = job.outputs.first, let btf = job.inputs.first else { return }
-        if FileSeal.isSealed(output) { return }  // another build made it meanwhile
-        let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
-        do {
-            try CacheLocation.createFolders(URL(fileURLWithPath: folder))
-        } catch {
-            throw ExecutionError.step("cannot write vmlinux.h into \(folder): \(FoundationErrorText.describe(error) ?? "\(error)"); set GADGETC_CACHE_DIR (or XDG_CACHE_HOME) to a writable folder, or pass -I DIR with <arch>/vmlinux.h")
-        }
-        try GeneratedVmlinux.generate(fromBTF: URL(fileURLWithPath: btf), to: URL(fileURLWithPath: output))
     }
 
     /// A compile job: from the cache when its inputs are unchanged, else clang under a job slot; returns

@@ -18,12 +18,10 @@ public struct SourceCheck: Sendable {
         self.frontEnd = frontEnd
     }
 
-    /// Checks every native compile of `plan`; arches the plan builds in the container are returned as skipped.
+    /// Checks every native compile of `plan` (`BuildDriver.sourcePlan`: vmlinux.h is there); arches the plan builds in the container are returned as skipped.
     public func run(_ plan: BuildPlan) throws -> (results: [Result], skipped: [Architecture]) {
         var results: [Result] = []
         var skipped: [Architecture] = []
-        // The headers a compile would find: vmlinux.h generated from the kernel's BTF when the cache lacks it.
-        for job in plan.jobs(.generateVmlinux) { try BuildExecutor().generateVmlinux(job) }
         for job in plan.jobs(.compile) {
             guard let arch = job.arch else { continue }
             guard job.toolchain == .native else {

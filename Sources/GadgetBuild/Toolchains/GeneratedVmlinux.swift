@@ -27,6 +27,19 @@ public enum GeneratedVmlinux {
         return (info.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// Runs a plan's `generateVmlinux` job: nothing when a sealed header is there (another build made it),
+    /// else the header's folder and the header, with one line saying what to do when the cache cannot hold it.
+    static func run(_ job: Job) throws {
+        guard let output = job.outputs.first, let btf = job.inputs.first, !FileSeal.isSealed(output) else { return }
+        let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
+        do {
+            try CacheLocation.createFolders(URL(fileURLWithPath: folder))
+        } catch {
+            throw ExecutionError.step("cannot write vmlinux.h into \(folder): \(FoundationErrorText.describe(error) ?? "\(error)"); set GADGETC_CACHE_DIR (or XDG_CACHE_HOME) to a writable folder, or pass -I DIR with <arch>/vmlinux.h")
+        }
+        try generate(fromBTF: URL(fileURLWithPath: btf), to: URL(fileURLWithPath: output))
+    }
+
     /// Generates `header` from `btf` and seals it. Returns once the file clock has moved past the
     /// header's modification time, so that compiles starting next see it as older than themselves.
     public static func generate(fromBTF btf: URL, to header: URL) throws {

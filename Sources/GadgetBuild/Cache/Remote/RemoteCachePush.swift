@@ -7,7 +7,7 @@ public struct RemoteCachePush: Sendable {
         public var pushed = 0
         /// Already in the registry under the same key.
         public var present = 0
-        /// Local records without a portable key (made by an older gadgetc, or with a compiler known by its name only).
+        /// Local records without a portable key (made by an older gadgetc, or by a compile whose compiler was never identified).
         public var withoutKey = 0
         /// The object is gone from the local store, or the upload failed.
         public var failed = 0

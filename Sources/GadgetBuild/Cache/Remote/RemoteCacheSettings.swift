@@ -54,7 +54,13 @@ public struct RemoteCacheSettings: Codable, Hashable, Sendable {
         }
     }
 
-    /// Sets the repositories to mount blobs from (`REPOSITORY`, or `HOST[:PORT]/REPOSITORY` of this registry).
+    /// Sets the repositories to mount blobs from (`REPOSITORY`, or `HOST[:PORT]/REPOSITORY` of this
+    /// registry): those given on the command line, else `GADGETC_REMOTE_CACHE_MOUNT_FROM`'s.
+    public mutating func mount(from given: [String], environment: [String: String]) throws {
+        try mount(from: given.isEmpty ? Self.mountSources(environment: environment) : given)
+    }
+
+    /// Sets the repositories to mount blobs from.
     public mutating func mount(from sources: [String]) throws {
         mountFrom = try sources.map { source in
             var name = source
