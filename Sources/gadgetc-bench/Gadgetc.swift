@@ -10,11 +10,6 @@ struct Sample: Sendable {
     var reportedMilliseconds: Double? = nil
 }
 
-extension Duration {
-    var milliseconds: Double {
-        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
-    }
-}
 
 /// The gadgetc binary under test, always run with the same `-I` folders.
 struct Gadgetc: Sendable {

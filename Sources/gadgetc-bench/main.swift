@@ -241,6 +241,22 @@ func bench(_ options: Options, workspace: Workspace) async throws -> Report {
     try await measure(try await warmScenario(key: "edit-header", title: "rebuild after editing \(URL(fileURLWithPath: header).lastPathComponent)",
                                              target: 0.35, folder: headerCopy, baseline: headerCopyBaseline, edit: header))
 
+    // libclang after the same edit, warm (the source copy's cache holds its PCHs by now).
+    if let (check, firstParse) = try await CheckBench(folder: sourceCopy, includes: includes, cache: warmCache).prepare() {
+        try await measure(Scenario(key: "check-edit", title: "check after editing \(mainSource) (libclang, warm, both arches)", target: 0.20,
+                                   baseline: { _ in
+                                       try workspace.touch("\(sourceCopy)/\(mainSource)")
+                                       return try await runBaseline([sourceCopyBaseline])
+                                   },
+                                   gadgetc: { _ in
+                                       try workspace.touch("\(sourceCopy)/\(mainSource)")
+                                       return try await check()
+                                   }))
+        notes.append(String(format: "check: in-process through libclang as gadgetc watch runs it (plan and re-parse of both arches, the translation units and their preambles kept); its first parse took %.0f ms", firstParse))
+    } else {
+        notes.append("check: libclang does not load here (GADGETC_LIBCLANG, or apt-get install libclang1-16): not measured")
+    }
+
     if options.btfgenKernels > 0 {
         try await measureBTFGen(kernels: options.btfgenKernels, runs: min(options.runs, 3))
     }

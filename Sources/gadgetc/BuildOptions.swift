@@ -98,11 +98,18 @@ struct GadgetBatch {
     let remoteCache: RemoteCache?
     /// What the compilers said, per gadget folder (`--json` lists a failed build's messages).
     let compilerMessages = CompilerMessages.Store()
+    /// The live status line even when quiet (watch).
+    let showsStatus: Bool
+    /// Diagnostics already printed before the build (watch's libclang check); a compile's text that
+    /// says nothing more is not printed again.
+    let shownDiagnostics: ShownDiagnostics?
 
-    init(folders: [String], options: BuildOptions, quiet: Bool) {
+    init(folders: [String], options: BuildOptions, quiet: Bool, showsStatus: Bool = false, shownDiagnostics: ShownDiagnostics? = nil) {
         self.folders = folders
         self.options = options
         self.quiet = quiet
+        self.showsStatus = showsStatus
+        self.shownDiagnostics = shownDiagnostics
         self.slots = JobSlots(options.jobs)
         let remote = (try? options.cacheOptions.remoteCacheSettings()).flatMap { $0 }.map { RemoteCache(settings: $0) }
         remote?.onWarning = { Terminal.writeError($0 + "\n") }
@@ -117,7 +124,8 @@ struct GadgetBatch {
     /// A driver for one gadget; drivers of one run share the job slots, the probe's answer and PCH builds.
     func driver(_ folder: String?, probes: ProbeMemo? = nil) -> BuildDriver {
         let prefix = many ? folder.map { "\(name($0)): " } ?? "" : ""
-        let terminal = TerminalObserver(quiet: quiet, prefix: prefix)
+        var terminal = TerminalObserver(quiet: quiet, prefix: prefix, showsStatus: showsStatus)
+        if let shownDiagnostics, let folder { terminal.alreadyShown = { shownDiagnostics.covers($0, folder: folder) } }
         let observer: BuildObserver = folder.map { CompilerMessages(folder: $0, store: compilerMessages, next: terminal) } ?? terminal
         return BuildDriver(observer: observer, slots: slots, probes: probes,
                            precompiledHeaders: precompiledHeaders, remoteCache: remoteCache)

@@ -74,17 +74,7 @@ struct Check: AsyncParsableCommand {
             Terminal.writeError("error: \(many ? "\(name): " : "")\(error)\n")
             return
         }
-        var seen = Set<String>()
-        var errors = 0, warnings = 0
-        for result in check.results {
-            for diagnostic in result.diagnostics {
-                let line = DiagnosticText.line(diagnostic)
-                guard seen.insert(line).inserted else { continue }
-                if diagnostic.severity == .error || diagnostic.severity == .fatalError { errors += 1 }
-                if diagnostic.severity == .warning { warnings += 1 }
-                Terminal.writeError(line + "\n" + (diagnostic.fixIts ?? []).map { "  fix-it: \(DiagnosticText.fixIt($0))\n" }.joined())
-            }
-        }
+        let (errors, warnings) = DiagnosticText.write(check.results)
         let arches = Array(Set(check.results.map(\.arch))).sorted { $0.rawValue < $1.rawValue }.map(\.rawValue)
         let time = check.results.map(\.milliseconds).reduce(0, +)
         var summary = "\(name): checked \(arches.isEmpty ? "nothing" : arches.joined(separator: ", ")) in \(String(format: "%.0f", time)) ms: "
@@ -98,6 +88,22 @@ struct Check: AsyncParsableCommand {
 
 /// A diagnostic as clang prints it, paths relative to the current folder when they are inside it.
 enum DiagnosticText {
+    /// Writes each message once (whichever arches gave it) with the fixes clang offers; returns the
+    /// counts of errors and warnings written.
+    @discardableResult
+    static func write(_ results: [SourceCheck.Result]) -> (errors: Int, warnings: Int) {
+        var seen = Set<String>()
+        var errors = 0, warnings = 0
+        for diagnostic in results.flatMap(\.diagnostics) {
+            let line = line(diagnostic)
+            guard seen.insert(line).inserted else { continue }
+            if diagnostic.severity == .error || diagnostic.severity == .fatalError { errors += 1 }
+            if diagnostic.severity == .warning { warnings += 1 }
+            Terminal.writeError(line + "\n" + (diagnostic.fixIts ?? []).map { "  fix-it: \(fixIt($0))\n" }.joined())
+        }
+        return (errors, warnings)
+    }
+
     static func line(_ diagnostic: CompilerDiagnostic) -> String {
         let place = diagnostic.file.map { "\(Terminal.escape(relative($0))):\(diagnostic.line ?? 0):\(diagnostic.column ?? 0): " } ?? ""
         return "\(place)\(diagnostic.severity.rawValue): \(diagnostic.message)" + (diagnostic.option.map { " [\($0)]" } ?? "")

@@ -87,18 +87,23 @@ struct TerminalObserver: BuildObserver {
     let quiet: Bool
     /// "gadget: " when several gadgets build at once.
     var prefix = ""
+    /// The live status line even when quiet (watch: no step lines, but what runs now is shown).
+    var showsStatus = false
+    /// Compiler text already shown another way (watch printed libclang's diagnostics first).
+    var alreadyShown: (@Sendable (String) -> Bool)?
+
+    private var status: Bool { !quiet || showsStatus }
 
     func jobStarted(_ job: Job) {
-        guard !quiet else { return }
-        StatusLine.shared.start(prefix + job.summary)
-        guard !job.argv.isEmpty else { return }
+        if status { StatusLine.shared.start(prefix + job.summary) }
+        guard !quiet, !job.argv.isEmpty else { return }
         let directory = job.workingDirectory.map { "(cd \(Terminal.quote($0)) && " } ?? "("
         BuildLog.logger.debug("\(prefix)+ \(directory)\(PlanText.assignments(job.environment))\(PlanText.command(job.argv)))")
     }
 
     func jobFinished(_ job: Job, milliseconds: Double) {
+        if status { StatusLine.shared.finish(prefix + job.summary) }
         guard !quiet else { return }
-        StatusLine.shared.finish(prefix + job.summary)
         Terminal.writeError("\(prefix)\(job.summary) (\(String(format: "%.0f", milliseconds)) ms)\n")
     }
 
@@ -108,6 +113,7 @@ struct TerminalObserver: BuildObserver {
     }
 
     func diagnostics(_ job: Job, text: String) {
+        if alreadyShown?(text) == true { return }
         Terminal.writeError(text.hasSuffix("\n") ? text : text + "\n")
     }
 
@@ -119,12 +125,12 @@ struct TerminalObserver: BuildObserver {
 
     /// Pull progress: byte counts in the status line on a terminal, one line per step otherwise.
     func pullProgress(_ progress: PullProgress) {
-        guard !quiet else { return }
         let layer = progress.id.map { "\($0): " } ?? ""
         if let current = progress.current, let total = progress.total, total > 0 {
-            StatusLine.shared.setExtra("\(prefix)pulling \(layer)\(progress.status) \(current >> 20)/\(total >> 20) MiB")
+            if status { StatusLine.shared.setExtra("\(prefix)pulling \(layer)\(progress.status) \(current >> 20)/\(total >> 20) MiB") }
         } else {
-            StatusLine.shared.setExtra(nil)
+            if status { StatusLine.shared.setExtra(nil) }
+            guard !quiet else { return }
             Terminal.writeError("\(prefix)pull: \(layer)\(progress.status)\n")
         }
     }

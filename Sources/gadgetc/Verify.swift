@@ -12,12 +12,17 @@ struct Verify: AsyncParsableCommand {
         states it explored; or rejected, with the verifier's reason at the C source line it stopped \
         at (from the object's BTF line info) and the end of its log. The exit status is non-zero when \
         a program is rejected. Needs root, or CAP_BPF with CAP_PERFMON for tracing programs.
-        A gadget folder is built first for this host's architecture (cache as usual, no image kept).
+        A gadget folder is built first for this host's architecture (cache as usual, no image kept). \
+        An image (NAME[:TAG] as 'ig image list' shows it, in ig's store or --oci-layout DIR) gives its \
+        eBPF layer for this host's architecture.
         """
     )
 
-    @Argument(help: ArgumentHelp("A BPF object (.bpf.o) or a gadget folder.", valueName: "object-or-dir"))
+    @Argument(help: ArgumentHelp("A BPF object (.bpf.o), a gadget folder, or an image in ig's store.", valueName: "object|dir|image"))
     var path: String
+
+    @Option(help: ArgumentHelp("Read an image from this OCI image layout instead of ig's store.", valueName: "dir"))
+    var ociLayout: String?
 
     @OptionGroup(title: "Toolchain") var toolchain: ToolchainOptions
 
@@ -29,13 +34,19 @@ struct Verify: AsyncParsableCommand {
     func run() async throws {
         let url = URL(fileURLWithPath: path)
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            Terminal.writeError("error: \(Terminal.escape(path)) does not exist: give a .bpf.o object or a gadget folder\n")
+        let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+        // No such file: an image name, unless it can only be a path.
+        if !exists && path.contains("/") && (path.hasPrefix(".") || path.hasPrefix("/") || path.hasSuffix(".o")) {
+            Terminal.writeError("error: \(Terminal.escape(path)) does not exist: give a .bpf.o object, a gadget folder or an image (NAME[:TAG]) in ig's store or --oci-layout DIR\n")
             throw ExitCode.failure
         }
         let result: VerifiedObject
         do {
-            result = isDirectory.boolValue ? try await buildAndVerify(url) : VerifiedObject(object: url.path, report: try BPFVerifier.load(url))
+            if !exists {
+                result = try verifyImage(ImageReference(parsing: path))
+            } else {
+                result = isDirectory.boolValue ? try await buildAndVerify(url) : VerifiedObject(object: url.path, report: try BPFVerifier.load(url))
+            }
         } catch let error as ExitCode {
             throw error
         } catch {
@@ -48,6 +59,22 @@ struct Verify: AsyncParsableCommand {
             print(VerifierText.render(result.report, log: log, sourceFolder: isDirectory.boolValue ? path : nil), terminator: "")
         }
         if !result.report.allAccepted { throw ExitCode.failure }
+    }
+
+    /// Loads the image's eBPF layer for this host's arch (digest checked), from a temporary file.
+    func verifyImage(_ reference: ImageReference) throws -> VerifiedObject {
+        guard let host = Architecture.host else {
+            throw ValidationError("this host's architecture is neither amd64 nor arm64: no layer of the image can load here")
+        }
+        let store = ociLayout.map { OCIImageStore(root: URL(fileURLWithPath: $0)) }
+            ?? OCIImageStore.defaultStore(environment: ProcessInfo.processInfo.environment, isRoot: geteuid() == 0)
+        let bytes = try ImageInspector.object(reference, store: store, arch: host)
+        let work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(AbandonedWorkFolders.newName())
+        defer { try? FileManager.default.removeItem(at: work) }
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let object = work.appendingPathComponent("\(host.rawValue).bpf.o")
+        try bytes.write(to: object)
+        return VerifiedObject(object: nil, image: "\(reference)", report: try BPFVerifier.load(object))
     }
 
     /// Builds the gadget for the host (its object kept in a temporary folder) and loads that object.
@@ -73,10 +100,18 @@ struct Verify: AsyncParsableCommand {
     }
 }
 
-/// `verify --json`: the object loaded (nil when gadgetc built it) and the verifier's report.
+/// `verify --json`: the object loaded (nil when gadgetc built it or took it from an image), the
+/// image it came from, and the verifier's report.
 struct VerifiedObject: Encodable {
     var object: String?
+    var image: String?
     var report: VerifierReport
+
+    init(object: String?, image: String? = nil, report: VerifierReport) {
+        self.object = object
+        self.image = image
+        self.report = report
+    }
 }
 
 /// The verifier's report as lines: one per program, rejected ones as `file:line: the verifier rejected …`.

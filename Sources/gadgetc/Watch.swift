@@ -10,6 +10,11 @@ struct Watch: AsyncParsableCommand {
         Builds each gadget once, then watches (inotify) every file the build read — sources, local and \
         system headers, build.yaml, gadget.yaml — and the gadget folders, and rebuilds the gadgets a \
         change touches. Build errors are printed and watching goes on. Stop with Ctrl-C.
+
+        When libclang loads (as for 'gadgetc check'; GADGETC_LIBCLANG picks it), each rebuild starts \
+        with clang's front end in-process on the changed gadgets: its diagnostics appear within \
+        milliseconds (the parsed headers are kept between rounds), then the build's result; a \
+        compile's message already shown is not repeated.
         """
     )
 
@@ -22,8 +27,10 @@ struct Watch: AsyncParsableCommand {
 
     func run() async throws {
         options.toolchainOptions.warnAboutIncludeDirectories()
+        let shown = ShownDiagnostics()
         let batch = GadgetBatch(folders: GadgetFolder.expand(folders).map { URL(fileURLWithPath: $0).standardizedFileURL.path },
-                                options: options, quiet: true)
+                                options: options, quiet: true, showsStatus: true, shownDiagnostics: shown)
+        let checker = FrontEndCheck(batch: batch, shown: shown)
         let watcher = try FileWatcher()
         // Ctrl-C while waiting stops at once; during a build it cancels the build first, so that a
         // builder container is removed, then stops.
@@ -39,7 +46,11 @@ struct Watch: AsyncParsableCommand {
 
         var inputs: [String: Set<String>] = [:]  // gadget folder -> files its last build read
         var pending = batch.folders
+        var round = 0
         while true {
+            // The first round's compiles say it all; later rounds hear libclang first (warm: milliseconds).
+            if round > 0 { await checker.check(pending) }
+            round += 1
             let build = Task { [pending] in await batch.build(pending) }
             state.building(build)
             let results = await build.value
@@ -52,6 +63,7 @@ struct Watch: AsyncParsableCommand {
             var folders = Set(batch.folders)
             for files in inputs.values { folders.formUnion(files.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }) }
             watcher.watch(folders)
+            if round == 1 { checker.warmUp(batch.folders) }
             Terminal.writeError("watching \(batch.folders.count) gadget\(batch.folders.count == 1 ? "" : "s") (\(folders.count) folders); Ctrl-C stops\n")
 
             repeat {
@@ -94,11 +106,85 @@ struct Watch: AsyncParsableCommand {
         }
     }
 
+    /// libclang's diagnostics before each rebuild, from translation units kept across rounds.
+    struct FrontEndCheck: Sendable {
+        let batch: GadgetBatch
+        let shown: ShownDiagnostics
+        let frontEnd: LibclangFrontEnd?
+
+        init(batch: GadgetBatch, shown: ShownDiagnostics) {
+            self.batch = batch
+            self.shown = shown
+            do {
+                frontEnd = LibclangFrontEnd(library: try Libclang.load(), keepsPreambles: true)
+            } catch {
+                frontEnd = nil
+                Terminal.writeError("note: \(Terminal.line(error)); watch shows diagnostics when the compile ends\n")
+            }
+        }
+
+        /// Parses every gadget once in the background after the first build, so that the first edit's
+        /// check is a warm re-parse.
+        func warmUp(_ folders: [String]) {
+            guard frontEnd != nil else { return }
+            Task.detached { for folder in folders { _ = await results(folder) } }
+        }
+
+        /// Prints libclang's diagnostics of `folders` (nothing when they are clean) and notes them as shown.
+        func check(_ folders: [String]) async {
+            guard frontEnd != nil else { return }
+            for folder in folders {
+                shown.forget(folder)
+                let start = ContinuousClock.now
+                guard let results = await results(folder), results.contains(where: { !$0.diagnostics.isEmpty }) else { continue }
+                let prefix = batch.many ? "\(batch.name(folder)): " : ""
+                let (errors, warnings) = DiagnosticText.write(results)
+                shown.add(results.flatMap(\.diagnostics), folder: folder)
+                let time = String(format: "%.0f", (ContinuousClock.now - start).milliseconds)
+                Terminal.writeError("\(prefix)libclang: \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s") in \(time) ms; building\n")
+            }
+            fflush(nil)
+        }
+
+        /// nil when the gadget cannot be planned or parsed: the build says why.
+        private func results(_ folder: String) async -> [SourceCheck.Result]? {
+            guard let frontEnd else { return nil }
+            guard let (plan, _) = try? await BuildDriver(observer: SilentObserver()).sourcePlan(batch.options.request(for: folder, count: batch.folders.count)) else { return nil }
+            return try? SourceCheck(frontEnd: frontEnd).run(plan).results
+        }
+    }
+
     /// A change inside the gadget folder that a build could read (not an editor's swap or backup file).
     static func isGadgetFile(_ path: String, in folder: String) -> Bool {
         if path == folder { return true }  // the folder itself was removed, moved or made again
         guard path.hasPrefix(folder + "/") else { return false }
         let name = URL(fileURLWithPath: path).lastPathComponent
         return !name.hasPrefix(".") && !name.hasSuffix("~") && !name.hasSuffix(".swp") && !name.hasPrefix("#")
+    }
+}
+
+/// Diagnostics watch printed from libclang, per gadget folder: a compile's text that adds nothing to
+/// them is not printed again (its other messages, e.g. the BPF back end's, still are).
+final class ShownDiagnostics: @unchecked Sendable {
+    private let lock = NSLock()
+    private var shown: [String: Set<String>] = [:]
+
+    static func key(_ diagnostic: CompilerDiagnostic) -> String {
+        let file = diagnostic.file.map { URL(fileURLWithPath: $0).lastPathComponent } ?? ""
+        return "\(file):\(diagnostic.line ?? 0):\(diagnostic.column ?? 0): \(diagnostic.severity.rawValue): \(diagnostic.message)"
+    }
+
+    func add(_ diagnostics: [CompilerDiagnostic], folder: String) {
+        lock.withLock { shown[folder, default: []].formUnion(diagnostics.map(Self.key)) }
+    }
+
+    func forget(_ folder: String) { lock.withLock { shown[folder] = nil } }
+
+    /// Whether every error and warning in a compile's `text` was shown already.
+    func covers(_ text: String, folder: String) -> Bool {
+        let said = CompilerDiagnostic.parse(text).filter { $0.severity != .note && $0.severity != .remark }
+        guard !said.isEmpty else { return false }
+        let known = lock.withLock { shown[folder] ?? [] }
+        return said.allSatisfy { known.contains(Self.key($0)) }
     }
 }

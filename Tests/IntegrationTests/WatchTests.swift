@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import GadgetBuild
 
 /// `gadgetc watch` as a user runs it: rebuilds on an edit, survives a broken edit, stops on Ctrl-C.
 @Suite struct WatchTests {
@@ -105,5 +106,39 @@ final class LineCollector: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(100))
         }
         return false
+    }
+}
+
+/// Issue 11: watch hears libclang before the compile ends — a broken edit's diagnostics, with clang's
+/// fix-it, come first; the compile's copy of the same messages is not printed again; then the result.
+@Suite(.enabled(if: Libclang.find(listDirectory: { (try? FileManager.default.contentsOfDirectory(atPath: $0)) ?? [] }) != nil,
+                "no libclang on this host: apt-get install libclang1-16"))
+struct WatchFrontEndTests {
+    @Test func libclangsDiagnosticsComeFirstAndOnce() async throws {
+        let root = try Fixtures.temporaryDirectory("watch-libclang")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let gadget = root.appendingPathComponent("watched")
+        try FileManager.default.copyItem(at: Fixtures.samples.appendingPathComponent("trace_signal"), to: gadget)
+        let source = gadget.appendingPathComponent("program.bpf.c")
+        let original = try String(contentsOf: source, encoding: .utf8)
+
+        let (process, lines, errorLines) = try WatchTests.startWatch(gadget, root: root)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        #expect(await lines.wait { $0.count >= 1 }, "first build: \(errorLines.snapshot)")
+        // A missing ';' at the end of the file: clang offers to insert it.
+        try (original + "\nint broken(void) { return 0 }\n").write(to: source, atomically: true, encoding: .utf8)
+        #expect(await errorLines.wait { $0.contains { $0.hasPrefix("error: compiling program.bpf.c") } }, "\(errorLines.snapshot)")
+        let said = errorLines.snapshot
+        let summary = try #require(said.firstIndex { $0.hasPrefix("libclang: 1 error, 0 warnings in ") && $0.hasSuffix("ms; building") }, "\(said)")
+        let failed = try #require(said.firstIndex { $0.hasPrefix("error: compiling program.bpf.c") })
+        #expect(summary < failed, "\(said)")
+        let messages = said.filter { $0.contains("program.bpf.c:") && $0.contains(": error: expected ';'") }
+        #expect(messages.count == 1, "the message once: \(said)")
+        #expect(said.contains { $0.hasPrefix("  fix-it: insert ';' at ") }, "\(said)")
+
+        try (original + "\n// fixed\n").write(to: source, atomically: true, encoding: .utf8)
+        #expect(await lines.wait { $0.count >= 2 }, "rebuilt after the fix: \(errorLines.snapshot)")
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
     }
 }

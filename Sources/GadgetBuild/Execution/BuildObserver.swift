@@ -29,7 +29,7 @@ public struct SilentObserver: BuildObserver {
 }
 
 extension Duration {
-    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+    public var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
 }
 
 /// How long one step of a build took (`--json`'s `steps`), or that it came from the cache.

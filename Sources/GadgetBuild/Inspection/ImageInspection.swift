@@ -51,4 +51,16 @@ public enum ImageInspector {
         return ImageInspection(store: store.root.path, image: image, gadgetName: metadata?.name, gadgetDescription: metadata?.description,
                                architectures: results)
     }
+
+    /// The eBPF object of `reference`'s manifest for `arch`, its bytes checked against the layer's digest.
+    public static func object(_ reference: ImageReference, store: OCIImageStore, arch: Architecture) throws -> Data {
+        let image = try store.image(reference)
+        guard let manifest = image.manifests.first(where: { $0.architecture == arch.rawValue }) else {
+            throw OCIError(.imageNotFound, "image \(reference) has no manifest for \(arch.rawValue), this host's arch (it has \(image.manifests.map(\.architecture).joined(separator: ", "))): build it with --arch \(arch.rawValue)")
+        }
+        guard let layer = manifest.layers.first(where: { $0.mediaType == GadgetMediaType.eBPFProgram }) else {
+            throw OCIError(.imageNotFound, "image \(reference) has no eBPF layer for \(arch.rawValue) (a wasm-only gadget?): nothing for the verifier")
+        }
+        return try store.blob(layer.digest)
+    }
 }

@@ -56,6 +56,22 @@ struct VerifyCommandTests {
         let accepted = try await run([object], root: root)
         #expect(accepted.succeeded && accepted.standardOutput.contains(": accepted, "), "\(accepted.standardOutput)\(accepted.standardError)")
 
+        // The image the build stored: its amd64 eBPF layer, the same programs.
+        let layout = root.appendingPathComponent("layout").path
+        let image = try await run(["trace_signal", "--oci-layout", layout, "--json"], root: root)
+        try #require(image.succeeded, "\(image.standardError)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(image.standardOutput.utf8)) as? [String: Any])
+        #expect(document["image"] as? String == "ghcr.io/inspektor-gadget/gadget/trace_signal:latest", "\(document)")
+        func report(_ result: ProcessResult) throws -> VerifierReport {
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any], "\(result.standardError)")
+            return try JSONDecoder().decode(VerifierReport.self, from: JSONSerialization.data(withJSONObject: try #require(document["report"])))
+        }
+        let fromImage = try report(image)
+        let fromObject = try report(try await run([object, "--json"], root: root))
+        #expect(fromImage.allAccepted && Set(fromImage.programs.keys) == Set(fromObject.programs.keys), "\(fromImage) \(fromObject)")
+        let noImage = try await run(["no_such_gadget", "--oci-layout", layout], root: root)
+        #expect(!noImage.succeeded && noImage.standardError.hasPrefix("error: ") && noImage.standardError.contains("no_such_gadget"), "\(noImage.standardError)")
+
         _ = try await Fixtures.run(["chmod", "-R", "a+rX", root.path])
         let unprivileged = try await Fixtures.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
                                                    Fixtures.gadgetc, "verify", object], environment: ["GADGETC_CACHE_DIR": root.appendingPathComponent("cache").path])

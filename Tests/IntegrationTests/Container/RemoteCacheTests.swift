@@ -354,3 +354,99 @@ extension RemoteCacheTests {
 struct GadgetResultProbe: Decodable {
     var outcome: BuildOutcome?
 }
+
+/// A loopback proxy in front of the test environment's real registry that refuses (403) every
+/// cross-repository mount, as a registry does when the user may not read the source repository;
+/// everything else goes through unchanged.
+final class MountRefusingProxy: @unchecked Sendable {
+    let process = Process()
+    let address: String
+
+    static let script = #"""
+    import http.client, http.server, sys
+    upstream = sys.argv[1]
+    class Forward(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        def log_message(self, *args): pass
+        def relay(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else None
+            if self.command == "POST" and "from=" in self.path:
+                refusal = b'{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}'
+                self.send_response(403)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(refusal)))
+                self.end_headers()
+                self.wfile.write(refusal)
+                return
+            connection = http.client.HTTPConnection(upstream)
+            headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
+            connection.request(self.command, self.path, body=body, headers=headers)
+            answer = connection.getresponse()
+            data = answer.read()
+            self.send_response(answer.status)
+            for k, v in answer.getheaders():
+                if k.lower() not in ("content-length", "connection", "transfer-encoding"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+        do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = relay
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+    with open(sys.argv[2] + ".tmp", "w") as f:
+        f.write("%d\n" % server.server_address[1])
+    import os
+    os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+    server.serve_forever()
+    """#
+
+    /// Starts the proxy; it writes the port it listens on to a file, read once it is there.
+    init(upstream: String) async throws {
+        let folder = try Fixtures.temporaryDirectory("proxy")
+        let script = folder.appendingPathComponent("proxy.py"), portFile = folder.appendingPathComponent("port")
+        try Self.script.write(to: script, atomically: true, encoding: .utf8)
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [script.path, upstream, portFile.path]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<100 {
+            if let text = try? String(contentsOf: portFile, encoding: .utf8), text.hasSuffix("\n"),
+               let port = UInt16(text.dropLast()) {
+                address = "127.0.0.1:\(port)"
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        process.terminate()
+        throw POSIXError(.EADDRNOTAVAIL)
+    }
+
+    /// SIGKILL: the test runner's blocked signals are inherited, SIGTERM would wait forever.
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+extension RemoteCacheTests {
+    /// A mount the registry refuses (the user may not read the source repository) is "not mounted":
+    /// the blobs are sent, the entries land, no warning, the cache stays on.
+    @Test func aRefusedMountSendsTheBlobInstead() async throws {
+        let env = try ContainerTestEnvironment.load()
+        let proxy = try await MountRefusingProxy(upstream: env.registry)
+        defer { proxy.stop() }
+        let name = String(Self.repository(env).split(separator: "/", maxSplits: 1)[1])
+        let writer = try Checkout(), reader = try Checkout()
+        defer { writer.remove(); reader.remove() }
+        let (uploaded, outcome) = try await writer.build(["--remote-cache", "\(proxy.address)/\(name)", "--remote-cache-upload",
+                                                          "--remote-cache-mount-from", "team/private-cache"])
+        try #require(uploaded.succeeded, "\(uploaded.standardError)")
+        #expect(!uploaded.standardError.contains("remote cache"), "\(uploaded.standardError)")
+        let stats = try #require(outcome?.remoteCache)
+        #expect(stats.uploads == 2 && stats.mounts == 0 && stats.bytesUp > 0, "\(stats)")
+        let (fetched, taken) = try await reader.build(["--remote-cache", "\(env.registry)/\(name)"])
+        try #require(fetched.succeeded, "\(fetched.standardError)")
+        #expect(taken?.remoteCache?.hits == 2, "\(String(describing: taken?.remoteCache))")
+    }
+}

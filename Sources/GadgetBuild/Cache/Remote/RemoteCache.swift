@@ -222,23 +222,27 @@ public final class RemoteCache: @unchecked Sendable {
     /// A blob the registry does not have yet. First a cross-repository mount: `POST uploads/?mount=&from=`
     /// for each `mountFrom` repository, then without `from` (OCI distribution 1.1 lets a registry find the
     /// blob itself); `201` means mounted, nothing sent. Otherwise the `202` of the last attempt is the
-    /// upload session, and the bytes go in one `PUT ?digest=` (monolithic).
+    /// upload session, and the bytes go in one `PUT ?digest=` (monolithic). A source repository this user
+    /// may not read answers 401/403: that only means "not mounted from there", never a reason to stop
+    /// using the cache.
     func putBlob(_ data: Data, digest: String) async -> Bool {
         guard let (head, _) = await request(.HEAD, "blobs/\(digest)") else { return false }
         if head == 200 { return true }
         let attempts = settings.mountFrom.map { "blobs/uploads/?mount=\(digest)&from=\($0)" } + ["blobs/uploads/?mount=\(digest)"]
         var session: String?
         for (index, path) in attempts.enumerated() {
-            guard let (status, headers, _) = await exchange(.POST, path) else { return false }
+            let isLast = index == attempts.count - 1
+            guard let (status, headers, _) = await exchange(.POST, path, refusalIsAnAnswer: !isLast) else { return false }
             if status == 201 {
                 lock.withLock { statistics.mounts += 1 }
                 return true
             }
+            if !isLast, status == 401 || status == 403 || status == 404 { continue }
             guard status == 202, let location = headers.first(name: "Location") else {
                 disable("the registry refused to start an upload")
                 return false
             }
-            if index == attempts.count - 1 {
+            if isLast {
                 session = location
             } else {
                 // Not in that repository: this session is not the one the bytes go to.
@@ -268,8 +272,11 @@ public final class RemoteCache: @unchecked Sendable {
         return (status, data)
     }
 
+    /// One request, answered once more after an auth challenge. A refusal (401/403), a 5xx or no answer
+    /// disables the cache for the run, unless `refusalIsAnAnswer` (a request whose refusal is expected,
+    /// e.g. a mount from a repository the user may not read): then the refusal is returned.
     func exchange(_ method: HTTPMethod, _ path: String = "", url: String? = nil, body: Data? = nil, accept: String? = nil,
-                  contentType: String? = nil) async -> (Int, HTTPHeaders, Data)? {
+                  contentType: String? = nil, refusalIsAnAnswer: Bool = false) async -> (Int, HTTPHeaders, Data)? {
         let bound = TimeAmount.milliseconds(Int64(settings.timeoutSeconds * 1000))
         for attempt in 0..<2 {
             guard isEnabled else { return nil }
@@ -292,6 +299,7 @@ public final class RemoteCache: @unchecked Sendable {
                     continue
                 }
                 if status == 401 || status == 403 {
+                    if refusalIsAnAnswer { return (status, response.headers, data) }
                     disable(refusal(status, method: method))
                     return nil
                 }
