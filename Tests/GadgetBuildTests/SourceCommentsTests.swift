@@ -21,6 +21,10 @@ import Yams
         #expect(SourceComments.clean("//") == nil)
         #expect(SourceComments.clean("/** */") == nil)
         #expect(SourceComments.clean("/*\n *\n */") == nil)
+        // A section heading between rules is no description; what follows it is.
+        #expect(SourceComments.clean("// ---- params ----") == nil)
+        #expect(SourceComments.clean("// ---- GPU idle (optional) ----\n// With --gpu-idle-only, idle only") == "With --gpu-idle-only, idle only")
+        #expect(SourceComments.clean("/* Counters\n * ========== */") == "Counters")
         // A `*` inside the text stays.
         #expect(SourceComments.clean("// 2 * PAGE_SIZE bytes") == "2 * PAGE_SIZE bytes")
     }

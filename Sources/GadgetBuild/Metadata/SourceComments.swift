@@ -25,7 +25,7 @@ public struct SourceComments: Equatable, Sendable {
     public var isEmpty: Bool { members.values.allSatisfy(\.isEmpty) && variables.isEmpty }
 
     /// A comment's text without its markers (`//`, `///<`, `/*`, `/**`, `*/`, the `*` that starts the
-    /// lines of a block), its lines joined with one space; nil when nothing is left.
+    /// lines of a block) and rules, its lines joined with one space; nil when nothing is left.
     public static func clean(_ raw: String) -> String? {
         var words: [String] = []
         for line in raw.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
@@ -49,6 +49,14 @@ public struct SourceComments: Equatable, Sendable {
             if text.hasPrefix("<") { text = text.dropFirst() }  // trailing doc comments: `///< …`, `/**< … */`
             words += text.split(whereSeparator: \.isWhitespace).map(String.init)
         }
+        // Rules (`=====`) and a section heading set between them (`---- params ----`) say where a part of
+        // the file starts, not what the declaration is.
+        func isRule(_ word: String) -> Bool { word.count >= 3 && word.allSatisfy { "-=*#~_".contains($0) } }
+        if let first = words.first, isRule(first) {
+            let end = words.dropFirst().firstIndex(where: isRule) ?? 0
+            words.removeSubrange(0...end)
+        }
+        words.removeAll(where: isRule)
         return words.isEmpty ? nil : words.joined(separator: " ")
     }
 
