@@ -38,6 +38,24 @@ import Yams
         // Calls to open(2)
         GADGET_TRACER(open, events, event);
 
+        struct counter_key {
+        	__u32 pid; // The counted process
+        };
+
+        struct counter_value {
+        	/* Calls it made */
+        	__u64 calls;
+        };
+
+        struct {
+        	__uint(type, BPF_MAP_TYPE_HASH);
+        	__uint(max_entries, 64);
+        	__type(key, struct counter_key);
+        	__type(value, struct counter_value);
+        } counts SEC(".maps");
+
+        GADGET_MAPITER(counters, counts); // Calls per process
+
         // Only events of this process
         const volatile __u32 targ_pid = 0;
         GADGET_PARAM(targ_pid);
@@ -119,6 +137,13 @@ import Yams
         #expect(root["datasources"]?.mapping?["open"]?.mapping?.keys.compactMap(\.string) == ["annotations", "fields"])
         #expect(Self.param(root, "targ_pid") == "Only events of this process")
         #expect(Self.param(root, "quiet") == "TODO: Fill parameter description")
+        // A map iterator: its key's and value's members, and a comment trailing its marker.
+        let counters = try #require(root["datasources"]?.mapping?["counters"]?.mapping, "\(run.standardError)")
+        #expect(counters["annotations"]?.mapping?["description"]?.string == "Calls per process")
+        let fields = try #require(counters["fields"]?.mapping)
+        #expect(fields.keys.compactMap(\.string) == ["pid", "calls"])
+        #expect(fields["pid"]?.mapping?["annotations"]?.mapping?["description"]?.string == "The counted process")
+        #expect(fields["calls"]?.mapping?["annotations"]?.mapping?["description"]?.string == "Calls it made")
     }
 
     @Test func withoutLibclangThePlaceholdersComeWithOneLineSayingWhy() async throws {
