@@ -18,7 +18,7 @@ extension Libclang {
     public func comments(source: String, arguments: [String], structs: Set<String>, variables: Set<String>) throws -> SourceComments {
         guard let index = createIndex(0, 0) else { throw LibclangFrontEnd.ParseError(source: source, code: -1) }
         defer { disposeIndex(index) }
-        // Function bodies hold nothing gadget.yaml describes: skipping them halves the parse.
+        // Function bodies hold nothing gadget.yaml describes: clang need not parse them.
         let options: UInt32 = 0x200 /* KeepGoing */ | 0x40 /* SkipFunctionBodies */
         let flags = arguments + (arguments.contains(Self.parseAllComments) ? [] : [Self.parseAllComments])
         var unit: UnsafeMutableRawPointer?
