@@ -7,7 +7,9 @@ and compare. Go wasm modules are "built" by stub-go (an empty module: this machi
 their modules; gadgetc reads the fields a module adds from its source, not from the module).
 
 Reported per gadget and overall: the share of maintainer-listed fields (datasource + field path)
-that come back, which do not, and whether any other top-level key of the original file was lost.
+that come back, which do not, and whether any other top-level key of the original file was lost;
+and, of the descriptions maintainers wrote (fields and data sources), how many the gadget's C comments
+filled (gadgetc reads them with libclang when it loads) and how many with the same text.
 Gadgets that do not build here are listed with the reason, never dropped silently. Each maintainer
 file is also validated as it is (no update): it must pass; fields it lists that the data source will
 not have are printed as the warnings gadgetc gives.
@@ -32,6 +34,26 @@ def maintainer_fields(doc):
         for field in ((body or {}).get("fields") or {}):
             found.add((str(source), str(field)))
     return found
+
+
+def descriptions(doc):
+    """{(datasource, field path or None for the data source itself): description} a file writes."""
+    found = {}
+    for source, body in ((doc or {}).get("datasources") or {}).items():
+        text = (((body or {}).get("annotations") or {}).get("description"))
+        if text:
+            found[(str(source), None)] = str(text)
+        for field, entry in (((body or {}).get("fields") or {}).items()):
+            text = (((entry or {}).get("annotations") or {}).get("description"))
+            if text:
+                found[(str(source), str(field))] = str(text)
+    return found
+
+
+def same_text(a, b):
+    """Equal but for case, spacing and a final period."""
+    norm = lambda text: " ".join(text.split()).rstrip(".").lower()
+    return norm(a) == norm(b)
 
 
 def main():
@@ -85,6 +107,9 @@ def main():
         with open(os.path.join(copy, "gadget.yaml")) as handle:
             updated = yaml.safe_load(handle) or {}
         came_back = listed & maintainer_fields(updated)
+        # Descriptions the C comments gave (anything but ig's "TODO" placeholder), against the maintainers'.
+        theirs, ours = descriptions(original), descriptions(updated)
+        filled = {key: text for key, text in ours.items() if not text.startswith("TODO")}
         if run.returncode != 0 and updated.get("datasources") is None:
             reason = (run.stderr.strip() or run.stdout.strip()).splitlines()
             unbuilt.append((name, len(listed), next((line for line in reason if "error" in line), reason[-1] if reason else "?")))
@@ -101,6 +126,9 @@ def main():
             "gadget": name, "listed": len(listed), "back": len(came_back),
             "missing": sorted("%s.%s" % pair for pair in listed - came_back),
             "lostKeys": lost, "exit": run.returncode, "validation": validation, "warnings": warnings,
+            "described": len(theirs), "filled": sum(key in filled for key in theirs),
+            "reproduced": sum(key in filled and same_text(filled[key], text) for key, text in theirs.items()),
+            "fromComments": len(filled),
         })
 
     width = max([len(row["gadget"]) for row in rows] + [10])
@@ -125,6 +153,13 @@ def main():
     overall = 100.0 * total_back / total_listed if total_listed else 0.0
     print("overall: %d of %d maintainer-listed fields came back (%.1f %%) in %d gadgets built; %d not built"
           % (total_back, total_listed, overall, len(rows), len(unbuilt)))
+    described = sum(row["described"] for row in rows)
+    filled = sum(row["filled"] for row in rows)
+    reproduced = sum(row["reproduced"] for row in rows)
+    print("descriptions: maintainers wrote %d (fields and data sources); C comments filled %d of them (%.1f %%), "
+          "the same text in %d (%.1f %%); %d descriptions in all came from C comments"
+          % (described, filled, 100.0 * filled / described if described else 0.0, reproduced,
+             100.0 * reproduced / described if described else 0.0, sum(row["fromComments"] for row in rows)))
     print("top-level keys lost: %d" % sum(len(row["lostKeys"]) for row in rows))
     print("maintainers' files failing validation: %d" % sum(row["validation"] != "passes" for row in rows))
     if args.json:

@@ -26,6 +26,8 @@ struct Build: AsyncParsableCommand {
           GADGETC_TRACE=1        print where a build's time goes
           GADGETC_BPF_DIR        gadgetc's bpf/ folder, when not beside it
           GADGETC_KERNEL_BTF     BTF for vmlinux.h (/sys/kernel/btf/vmlinux)
+          GADGETC_LIBCLANG       the libclang --update-metadata reads C
+                                 comments with (default: the newest found)
           GADGETC_REMOTE_CACHE   the team's cache (as --remote-cache); with
                                  _UPLOAD=1, _CA=FILE.pem, _INSECURE=HOSTS
           IG_SOURCE_PATH         ig's source tree, for in-tree wasm gadgets

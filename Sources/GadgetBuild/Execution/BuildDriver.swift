@@ -218,8 +218,9 @@ public struct BuildDriver: Sendable {
         let wasmFields = request.updateMetadata || request.validateMetadata ? WasmDeclaredFields.read(gadget.wasm) : nil
         if request.updateMetadata, let output = outputs.first {
             let target = gadget.metadata ?? gadget.root.appendingPathComponent(gadget.configuration.metadata)
-            let update = try MetadataUpdater().update(metadata?.bytes, object: output.summary, wasm: wasmFields,
-                                                      origin: target.lastPathComponent)
+            let descriptions = metadataDescriptions(plan, arch: output.arch, object: output.summary)
+            let update = try MetadataUpdater(descriptions: descriptions.source).update(metadata?.bytes, object: output.summary, wasm: wasmFields,
+                                                                                       origin: target.lastPathComponent)
             if update.changed {
                 try MetadataUpdater.write(update.bytes, to: target,
                                           ownerLike: gadget.ebpfSources.first.map { gadget.root.appendingPathComponent($0) })
@@ -227,6 +228,7 @@ public struct BuildDriver: Sendable {
                 metadataFile = target
                 observer.note("\(gadget.name): \(update.created ? "created" : "updated") \(target.lastPathComponent), added "
                               + update.added.joined(separator: "; "))
+                if let note = descriptions.note { observer.note("\(gadget.name): \(note)") }
             } else {
                 observer.note("\(gadget.name): \(target.lastPathComponent) already describes everything the object has")
             }

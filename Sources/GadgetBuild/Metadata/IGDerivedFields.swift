@@ -15,6 +15,9 @@ public struct DataSourceField: Equatable, Sendable {
     /// ig's empty grouping fields (`k8s`, `runtime`, `k8s.owner`): they hold no value, so gadget.yaml
     /// needs no entry, but one there is no mistake.
     public var isGroup: Bool = false
+    /// For a string an operator makes from a member's value (a formatter's, the enum and kernel stack
+    /// formatters'): that member's path, whose comment describes this field too.
+    public var formattedFrom: String? = nil
 }
 
 /// The fields ig's operators give a data source made from eBPF structs, in the order users see them
@@ -71,9 +74,9 @@ public enum IGDerivedFields {
         var enumTargets = Set<String>()
         var hasNamespace = false
 
-        func add(_ path: String, _ origin: DataSourceField.Origin, group: Bool = false) {
+        func add(_ path: String, _ origin: DataSourceField.Origin, group: Bool = false, formattedFrom: String? = nil) {
             guard !path.isEmpty, seen.insert(path).inserted else { return }
-            result.append(DataSourceField(path: path, origin: origin, isGroup: group))
+            result.append(DataSourceField(path: path, origin: origin, isGroup: group, formattedFrom: formattedFrom))
         }
         /// The sibling ig names after `path` (nil: it adds none).
         func target(_ path: String, annotation: String, fallback: String? = nil) -> String? {
@@ -117,13 +120,15 @@ public enum IGDerivedFields {
                     add(path, .member)
                     if member.layout == .enumeration, let name = target(path, annotation: "ebpf.formatter.enum"),
                        enumTargets.insert(split(name).name).inserted {
-                        add(name, .derived("ebpf enum formatter"))
+                        add(name, .derived("ebpf enum formatter"), formattedFrom: path)
                     }
                     if types.contains(kernelStackType), let name = target(path, annotation: "ebpf.formatter.kstack") {
-                        add(name, .derived("ebpf stack formatter"))
+                        add(name, .derived("ebpf stack formatter"), formattedFrom: path)
                     }
                     for formatter in formatters where types.contains(formatter.type) {
-                        if let name = target(path, annotation: "formatters.\(formatter.name).target") { add(name, .derived("formatters")) }
+                        if let name = target(path, annotation: "formatters.\(formatter.name).target") {
+                            add(name, .derived("formatters"), formattedFrom: path)
+                        }
                     }
                     if types.contains("gadget_uid"), let name = target(path, annotation: "uidgidresolver.target", fallback: "user") {
                         add(name, .derived("uidgidresolver"))

@@ -14,6 +14,8 @@ public struct MarkerDataSource: Equatable, Sendable {
     public var structs: [String]
     /// "tracer", "iterator", "map iterator", "topper".
     public var kind: String
+    /// The marker variable (`gadget_tracer_open___events___event`): a comment on it describes the data source.
+    public var marker: String = ""
 
     /// The object's data sources in marker (BTF) order, and the markers that name something the object
     /// lacks (each a short clause).
@@ -28,23 +30,23 @@ public struct MarkerDataSource: Equatable, Sendable {
                 guard parts.count == 3, let map = object.map(named: parts[1]), ["ringbuf", "perf_event_array"].contains(map.type),
                       object.structure(named: parts[2]) != nil
                 else { unusable.append("tracer marker \(marker)"); continue }
-                append(.init(name: parts[0], structs: [parts[2]], kind: "tracer"))
+                append(.init(name: parts[0], structs: [parts[2]], kind: "tracer", marker: marker))
             } else if let parts = MetadataValidator.split(marker, prefix: "gadget_iter_")
                         ?? MetadataValidator.split(marker, prefix: "gadget_snapshotter_") {
                 guard parts.count >= 3, object.structure(named: parts[1]) != nil,
                       parts[2...].allSatisfy({ object.program(named: $0)?.section.hasPrefix("iter") == true })
                 else { unusable.append("iterator marker \(marker)"); continue }
-                append(.init(name: parts[0], structs: [parts[1]], kind: "iterator"))
+                append(.init(name: parts[0], structs: [parts[1]], kind: "iterator", marker: marker))
             } else if let parts = MetadataValidator.split(marker, prefix: "gadget_mapiter_") {
                 guard parts.count == 2, let map = object.map(named: parts[1]),
                       let key = map.keyStruct, let value = map.valueStruct,
                       object.structure(named: key) != nil, object.structure(named: value) != nil
                 else { unusable.append("map iterator marker \(marker)"); continue }
-                append(.init(name: parts[0], structs: [key, value], kind: "map iterator"))
+                append(.init(name: parts[0], structs: [key, value], kind: "map iterator", marker: marker))
             } else if let parts = MetadataValidator.split(marker, prefix: "gadget_topper_") {
                 guard parts.count == 2, let value = object.map(named: parts[1])?.valueStruct, object.structure(named: value) != nil
                 else { unusable.append("topper marker \(marker)"); continue }
-                append(.init(name: parts[0], structs: [value], kind: "topper"))
+                append(.init(name: parts[0], structs: [value], kind: "topper", marker: marker))
             }
         }
         return (sources, unusable)

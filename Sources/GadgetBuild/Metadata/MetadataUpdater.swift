@@ -7,9 +7,11 @@ import Yams
 /// From the object's BTF markers it adds, when missing:
 /// - a data source per `gadget_tracer_<name>___<map>___<struct>`, `gadget_snapshotter_<name>___<struct>___…`,
 ///   `gadget_mapiter_<name>___<map>` (key and value structs of the map) and `gadget_topper_<name>___<map>`
-///   (value struct), with one field per struct member, each `annotations: {description: "TODO: …"}`;
+///   (value struct), with one field per struct member, each `annotations: {description: …}`: the
+///   text `descriptions` has for it (the C comment on the member), else ig's "TODO: …" placeholder;
+///   and the data source's own `annotations.description` when `descriptions` has one (its marker's comment);
 /// - a `params.ebpf.<var>` entry per `gadget_param_<var>` (for a global `const volatile` var) with
-///   `key: <var>` and a TODO description;
+///   `key: <var>` and a description (the variable's comment, else a TODO placeholder);
 /// - TODO placeholders for `name`, `description`, `homepageURL`, `documentationURL`, `sourceURL`.
 ///
 /// Unlike ig, which decodes the file into its model and writes the model back, this edits the YAML
@@ -109,6 +111,16 @@ public struct MetadataUpdater: Sendable {
                         skipped.append("datasources.\(source.name).fields (not a mapping)")
                         continue
                     }
+                    // The data source's own description, from the comment on its marker; ig writes none.
+                    var describedNow = false
+                    if let text = descriptions.description(ofDataSource: source.name) {
+                        var annotations = Self.isMissing(dataSource["annotations"]) ? Node.Mapping([]) : dataSource["annotations"]?.mapping
+                        if annotations != nil, Self.isMissing(annotations!["description"]) {
+                            Self.set(&annotations!, "description", Self.string(text))
+                            Self.set(&dataSource, "annotations", .mapping(annotations!), order: ["annotations", "fields"])
+                            describedNow = true
+                        }
+                    }
                     var newFields: [String] = []
                     var previous: String?
                     for field in source.fields where !field.isGroup {
@@ -119,12 +131,15 @@ public struct MetadataUpdater: Sendable {
                         Self.insert(&fields!, field.path, entry, after: previous)
                         newFields.append(field.path)
                     }
-                    guard isNew || !newFields.isEmpty else { continue }
-                    Self.set(&dataSource, "fields", .mapping(fields!))
+                    guard isNew || describedNow || !newFields.isEmpty else { continue }
+                    if isNew || !newFields.isEmpty { Self.set(&dataSource, "fields", .mapping(fields!), order: ["annotations", "fields"]) }
                     dataSources[source.name] = .mapping(dataSource)
-                    added.append(isNew
-                        ? "datasource \(source.name) (\(newFields.count) field\(newFields.count == 1 ? "" : "s"))"
-                        : newFields.map { "field \(source.name).\($0)" }.joined(separator: ", "))
+                    if isNew {
+                        added.append("datasource \(source.name) (\(newFields.count) field\(newFields.count == 1 ? "" : "s"))")
+                    } else {
+                        if describedNow { added.append("description of datasource \(source.name)") }
+                        if !newFields.isEmpty { added.append(newFields.map { "field \(source.name).\($0)" }.joined(separator: ", ")) }
+                    }
                 }
             }) {
                 skipped.append(skip)
@@ -150,7 +165,8 @@ public struct MetadataUpdater: Sendable {
                 }
                 var newParams: [String] = []
                 for variable in params where Self.isMissing(ebpf![variable]) {
-                    Self.set(&ebpf!, variable, Node([(Node("key"), Self.string(variable)), (Node("description"), Node(Self.paramDescription))]))
+                    let text = descriptions.description(ofParam: variable).map(Self.string) ?? Node(Self.paramDescription)
+                    Self.set(&ebpf!, variable, Node([(Node("key"), Self.string(variable)), (Node("description"), text)]))
                     newParams.append(variable)
                 }
                 guard !newParams.isEmpty else { return }

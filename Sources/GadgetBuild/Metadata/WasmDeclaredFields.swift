@@ -4,7 +4,8 @@ import Foundation
 /// API (`wasmapi/go`, `wasmapi/rust`) takes them by name at run time, so only a source that spells the
 /// names out can be read. `api.GetDataSource("dns")` / `DataSource::get_datasource("mount".to_string())`
 /// bind a variable to a data source, `api.NewDataSource("deadlock", …)` / `new_datasource` make one, and
-/// `VAR.AddField("id", …)` / `VAR.add_field("call", …)` add fields to it.
+/// `VAR.AddField("id", …)` / `VAR.add_field("call", …)` add fields to it; `VAR.AddField(info.name, …)`
+/// adds the `name: "…"` entries of a table written between the binding and the call (traceloop's).
 public struct WasmDeclaredFields: Equatable, Sendable {
     /// Data source → fields, in source order.
     public var fields: [String: [String]] = [:]
@@ -55,6 +56,7 @@ public struct WasmDeclaredFields: Equatable, Sendable {
     static func parse(_ text: String) -> WasmDeclaredFields {
         var result = WasmDeclaredFields()
         var variables: [String: String] = [:]
+        var bound: [String: Int] = [:]  // variable → where it was bound to its data source
         let whole = NSRange(text.startIndex..., in: text)
         var events: [(location: Int, apply: () -> Void)] = []
         for match in binding.matches(in: text, range: whole) {
@@ -63,25 +65,44 @@ public struct WasmDeclaredFields: Equatable, Sendable {
             let name = String(text[Range(match.range(at: 3), in: text)!])
             events.append((match.range.location, {
                 variables[variable] = name
+                bound[variable] = match.range.location
                 if call.lowercased().hasPrefix("new"), !result.createdDataSources.contains(name) { result.createdDataSources.append(name) }
             }))
         }
         for match in addition.matches(in: text, range: whole) {
             let variable = String(text[Range(match.range(at: 1), in: text)!])
             let literal = Range(match.range(at: 3), in: text).map { String(text[$0]) }
+            let argument = String(text[Range(match.range(at: 2), in: text)!])
             events.append((match.range.location, {
                 guard let dataSource = variables[variable] else {
                     result.openDataSources.insert("*")
                     return
                 }
+                func add(_ name: String) {
+                    if result.fields[dataSource, default: []].contains(name) == false { result.fields[dataSource, default: []].append(name) }
+                }
                 guard let literal, !literal.isEmpty else {
+                    // A name taken from a table (`for _, f := range fields { ds.AddField(f.name, …) }`): the
+                    // table's `name: "…"` entries between the binding and the call. Other names may come too.
                     result.openDataSources.insert(dataSource)
+                    if let start = bound[variable] {
+                        tableNames(argument, in: text, range: NSRange(location: start, length: match.range.location - start)).forEach(add)
+                    }
                     return
                 }
-                if result.fields[dataSource, default: []].contains(literal) == false { result.fields[dataSource, default: []].append(literal) }
+                add(literal)
             }))
         }
         for event in events.sorted(by: { $0.location < $1.location }) { event.apply() }
         return result
+    }
+
+    /// The literals keyed like the last identifier of `argument` (`fieldInfo.name` → `name: "…"`) in `range` of `text`.
+    static func tableNames(_ argument: String, in text: String, range: NSRange) -> [String] {
+        guard let key = argument.split(separator: ".").last?.trimmingCharacters(in: .whitespaces),
+              key.range(of: #"^[A-Za-z_][A-Za-z0-9_]*$"#, options: .regularExpression) != nil,
+              let entry = try? NSRegularExpression(pattern: #"\b"# + key + #"\s*:\s*"([^"]+)""#)
+        else { return [] }
+        return entry.matches(in: text, range: range).compactMap { Range($0.range(at: 1), in: text).map { String(text[$0]) } }
     }
 }

@@ -2,7 +2,7 @@ import CLibclang
 import Foundation
 
 /// libclang, loaded at run time (dlopen) from where the probe finds it: gadgetc builds and runs
-/// without it, and only `check` (and what builds on it) needs it. Holds the functions gadgetc calls,
+/// without it, and only `check` and the comments `--update-metadata` reads need it. Holds the functions gadgetc calls,
 /// looked up once; the library stays loaded for the process's life.
 public final class Libclang: @unchecked Sendable {
     public enum LoadError: Error, CustomStringConvertible {
@@ -54,6 +54,10 @@ public final class Libclang: @unchecked Sendable {
     typealias CursorInt = @convention(c) (GCCursor) -> Int32
     typealias CursorText = @convention(c) (GCCursor) -> GCString
     typealias CursorLocation = @convention(c) (GCCursor) -> GCSourceLocation
+    typealias CursorType = @convention(c) (GCCursor) -> GCType
+    typealias TypeType = @convention(c) (GCType) -> GCType
+    typealias TypeCursor = @convention(c) (GCType) -> GCCursor
+    typealias CursorFlag = @convention(c) (GCCursor) -> UInt32
 
     let getCString: CString
     let disposeString: DisposeString
@@ -85,6 +89,10 @@ public final class Libclang: @unchecked Sendable {
     let cursorSpelling: CursorText
     let rawCommentText: CursorText
     let cursorLocation: CursorLocation
+    let cursorType: CursorType
+    let canonicalType: TypeType
+    let typeDeclaration: TypeCursor
+    let isAnonymousRecord: CursorFlag
 
     private init(path: String, handle: UnsafeMutableRawPointer) throws {
         self.path = path
@@ -122,6 +130,10 @@ public final class Libclang: @unchecked Sendable {
         cursorSpelling = try symbol("clang_getCursorSpelling", as: CursorText.self)
         rawCommentText = try symbol("clang_Cursor_getRawCommentText", as: CursorText.self)
         cursorLocation = try symbol("clang_getCursorLocation", as: CursorLocation.self)
+        cursorType = try symbol("clang_getCursorType", as: CursorType.self)
+        canonicalType = try symbol("clang_getCanonicalType", as: TypeType.self)
+        typeDeclaration = try symbol("clang_getTypeDeclaration", as: TypeCursor.self)
+        isAnonymousRecord = try symbol("clang_Cursor_isAnonymousRecordDecl", as: CursorFlag.self)
         let versionText = try symbol("clang_getClangVersion", as: Version.self)
         version = string(versionText()) ?? ""
     }
