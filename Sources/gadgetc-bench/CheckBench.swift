@@ -11,15 +11,15 @@ struct CheckBench {
 
     /// The timed side of the scenario, or nil (with the reason) when libclang does not load here.
     func prepare() async throws -> (check: () async throws -> Sample, firstParseMilliseconds: Double)? {
-        guard let library = try? Libclang.load() else { return nil }
-        let frontEnd = LibclangFrontEnd(library: library, keepsPreambles: true)
+        let frontEnds = LibclangFrontEnds(keepsPreambles: true)
         let driver = BuildDriver(cache: CacheLocation(root: URL(fileURLWithPath: cache)))
         let request = BuildRequest(gadgetFolder: folder, includeDirectories: includes, validateMetadata: false)
+        guard let (plan, _) = try? await driver.sourcePlan(request), (try? frontEnds.frontEnd(for: plan)) != nil else { return nil }
         let check = { () async throws -> Sample in
             let clock = ContinuousClock()
             let start = clock.now
             let (plan, _) = try await driver.sourcePlan(request)
-            let results = try SourceCheck(frontEnd: frontEnd).run(plan).results
+            let results = try SourceCheck(frontEnd: try frontEnds.frontEnd(for: plan)).run(plan).results
             guard !results.isEmpty, !results.contains(where: \.hasErrors) else {
                 throw BenchError("libclang found errors in \(folder) or checked nothing: \(results)")
             }

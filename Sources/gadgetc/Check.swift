@@ -40,12 +40,7 @@ struct Check: AsyncParsableCommand {
 
     func run() async throws {
         toolchain.warnAboutIncludeDirectories()
-        let library: Libclang
-        do { library = try Libclang.load() } catch {
-            Terminal.error(error)
-            throw ExitCode.failure
-        }
-        let frontEnd = LibclangFrontEnd(library: library)
+        let frontEnds = LibclangFrontEnds()
         let architectures = (try? Architecture.parseList(arch)) ?? Architecture.allCases
         var checks: [GadgetCheck] = []
         for folder in GadgetFolder.expand(folders) {
@@ -53,8 +48,16 @@ struct Check: AsyncParsableCommand {
                                        verify: false, validateMetadata: false, useCache: true, container: ContainerSettings())
             do {
                 let (plan, _) = try await BuildDriver(observer: SilentObserver()).sourcePlan(request)
+                let frontEnd: LibclangFrontEnd
+                do { frontEnd = try frontEnds.frontEnd(for: plan) } catch {
+                    // No libclang: nothing can be checked, for any gadget.
+                    Terminal.error(error)
+                    throw ExitCode.failure
+                }
                 let (results, skipped) = try SourceCheck(frontEnd: frontEnd).run(plan)
                 checks.append(GadgetCheck(folder: folder, results: results, skipped: skipped))
+            } catch let exit as ExitCode {
+                throw exit
             } catch {
                 checks.append(GadgetCheck(folder: folder, results: [], skipped: [], error: Terminal.line(error)))
             }

@@ -110,29 +110,26 @@ struct Watch: AsyncParsableCommand {
     struct FrontEndCheck: Sendable {
         let batch: GadgetBatch
         let shown: ShownDiagnostics
-        let frontEnd: LibclangFrontEnd?
+        let frontEnds = LibclangFrontEnds(keepsPreambles: true)
+        /// Set once libclang failed to load: said once, then watch goes on without it.
+        let unavailable = Flag()
 
-        init(batch: GadgetBatch, shown: ShownDiagnostics) {
-            self.batch = batch
-            self.shown = shown
-            do {
-                frontEnd = LibclangFrontEnd(library: try Libclang.load(), keepsPreambles: true)
-            } catch {
-                frontEnd = nil
-                Terminal.writeError("note: \(Terminal.line(error)); watch shows diagnostics when the compile ends\n")
-            }
+        final class Flag: @unchecked Sendable {
+            private let lock = NSLock()
+            private var value = false
+            /// True the first time only.
+            func set() -> Bool { lock.withLock { defer { value = true }; return !value } }
+            var isSet: Bool { lock.withLock { value } }
         }
 
         /// Parses every gadget once in the background after the first build, so that the first edit's
         /// check is a warm re-parse.
         func warmUp(_ folders: [String]) {
-            guard frontEnd != nil else { return }
             Task.detached { for folder in folders { _ = await results(folder) } }
         }
 
         /// Prints libclang's diagnostics of `folders` (nothing when they are clean) and notes them as shown.
         func check(_ folders: [String]) async {
-            guard frontEnd != nil else { return }
             for folder in folders {
                 shown.forget(folder)
                 let start = ContinuousClock.now
@@ -146,10 +143,15 @@ struct Watch: AsyncParsableCommand {
             fflush(nil)
         }
 
-        /// nil when the gadget cannot be planned or parsed: the build says why.
+        /// nil when the gadget cannot be planned or parsed (the build says why) or libclang is missing.
         private func results(_ folder: String) async -> [SourceCheck.Result]? {
-            guard let frontEnd else { return nil }
-            guard let (plan, _) = try? await BuildDriver(observer: SilentObserver()).sourcePlan(batch.options.request(for: folder, count: batch.folders.count)) else { return nil }
+            guard !unavailable.isSet,
+                  let (plan, _) = try? await BuildDriver(observer: SilentObserver()).sourcePlan(batch.options.request(for: folder, count: batch.folders.count)) else { return nil }
+            let frontEnd: LibclangFrontEnd
+            do { frontEnd = try frontEnds.frontEnd(for: plan) } catch {
+                if unavailable.set() { Terminal.writeError("note: \(Terminal.line(error)); watch shows diagnostics when the compile ends\n") }
+                return nil
+            }
             return try? SourceCheck(frontEnd: frontEnd).run(plan).results
         }
     }

@@ -43,6 +43,14 @@ struct CheckCommandTests {
         let clean = try await check([sample], cache: root.appendingPathComponent("cache"))
         #expect(clean.succeeded && clean.standardError.contains("trace_exec: checked amd64 in ") && clean.standardError.contains(": 0 errors"),
                 "\(clean.standardError)")
+        // Every sample (most include <stdbool.h>, clang's own header), with each libclang installed here:
+        // Debian's libclang-16 does not find those headers by itself.
+        for library in [nil, "/usr/lib/x86_64-linux-gnu/libclang-16.so.16.0.6"] where library.map(FileManager.default.fileExists) ?? true {
+            let all = try await check([Fixtures.samples.path], environment: library.map { ["GADGETC_LIBCLANG": $0] } ?? [:], cache: root.appendingPathComponent("cache"))
+            let summaries = all.standardError.split(separator: "\n").filter { $0.contains(": checked amd64 in ") }
+            #expect(all.succeeded && summaries.count == Fixtures.sampleNames.count && summaries.allSatisfy { $0.hasSuffix(": 0 errors, 0 warnings") },
+                    "\(library ?? "default"): \(all.standardError)")
+        }
         let missing = try await check([sample], environment: ["GADGETC_LIBCLANG": root.appendingPathComponent("libclang.so").path],
                                       cache: root.appendingPathComponent("cache"))
         #expect(!missing.succeeded && missing.standardError.hasPrefix("error: cannot load libclang from ")

@@ -8,7 +8,7 @@ extension BuildDriver {
         let compiles = plan.jobs(.compile).filter { $0.arch == arch }
         guard !compiles.isEmpty else { return (PlaceholderDescriptions(), nil) }
         let library: Libclang
-        do { library = try Libclang.load(environment: host.environment) } catch {
+        do { library = try Libclang.load(environment: host.environment, compiler: plan.compiler?.path) } catch {
             return (PlaceholderDescriptions(), "descriptions from C comments need libclang (TODO placeholders written): \(error)")
         }
         guard compiles.allSatisfy({ $0.toolchain == .native }) else {
@@ -20,8 +20,7 @@ extension BuildDriver {
         for job in compiles {
             // The precompiled header (vmlinux.h and libbpf's headers: no comment gadget.yaml wants) is
             // kept when libclang can read it, which saves parsing vmlinux.h.
-            guard let (source, arguments) = SourceCheck.frontEndCommand(job, libclangMajor: library.major,
-                                                                        compilerMajor: plan.compiler?.major) else { continue }
+            guard let (source, arguments) = SourceCheck.frontEndCommand(job, library: library, compilerMajor: plan.compiler?.major) else { continue }
             do {
                 comments.merge(try library.comments(source: source, arguments: arguments, structs: structs, variables: variables))
             } catch {

@@ -28,7 +28,7 @@ public struct SourceCheck: Sendable {
                 if !skipped.contains(arch) { skipped.append(arch) }
                 continue
             }
-            guard let (source, arguments) = Self.frontEndCommand(job, libclangMajor: frontEnd.library.major, compilerMajor: plan.compiler?.major) else { continue }
+            guard let (source, arguments) = Self.frontEndCommand(job, library: frontEnd.library, compilerMajor: plan.compiler?.major) else { continue }
             let start = ContinuousClock.now
             let diagnostics = try frontEnd.diagnostics(source: source, arguments: arguments, key: "\(arch) \(source)")
             results.append(Result(arch: arch, source: source, diagnostics: diagnostics, milliseconds: (ContinuousClock.now - start).milliseconds))
@@ -40,6 +40,12 @@ public struct SourceCheck: Sendable {
     /// the output and the depfile; relative paths made absolute from the job's folder (libclang has no
     /// working folder of its own). The precompiled header stays only when libclang is the clang major
     /// that made it (another refuses it); without it the headers are parsed, and kept as a preamble.
+    static func frontEndCommand(_ job: Job, library: Libclang, compilerMajor: Int?) -> (source: String, arguments: [String])? {
+        guard var command = frontEndCommand(job, libclangMajor: library.major, compilerMajor: compilerMajor) else { return nil }
+        command.arguments += library.builtinHeaderArguments
+        return command
+    }
+
     static func frontEndCommand(_ job: Job, libclangMajor: Int?, compilerMajor: Int?) -> (source: String, arguments: [String])? {
         let folder = URL(fileURLWithPath: job.workingDirectory ?? FileManager.default.currentDirectoryPath)
         func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : folder.appendingPathComponent(path).standardizedFileURL.path }

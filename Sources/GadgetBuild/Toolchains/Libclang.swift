@@ -147,11 +147,15 @@ public final class Libclang: @unchecked Sendable {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var loaded: [String: Libclang] = [:]
 
-    /// The library at `GADGETC_LIBCLANG`, else the newest the probe's search finds; loaded once per path.
-    public static func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Libclang {
+    /// The library at `GADGETC_LIBCLANG`, else the one installed with `compiler` (the clang the build
+    /// runs: the same version, so its precompiled header is reusable), else the newest the probe's
+    /// search finds; loaded once per path.
+    public static func load(environment: [String: String] = ProcessInfo.processInfo.environment, compiler: String? = nil) throws -> Libclang {
         let chosen: String
         if let path = environment["GADGETC_LIBCLANG"], !path.isEmpty {
             chosen = path
+        } else if let beside = compiler.flatMap({ besideCompiler($0, listDirectory: { (try? FileManager.default.contentsOfDirectory(atPath: $0)) ?? [] }) }) {
+            chosen = beside
         } else {
             guard let found = find(listDirectory: { (try? FileManager.default.contentsOfDirectory(atPath: $0)) ?? [] }) else { throw LoadError.notFound }
             chosen = found
@@ -180,6 +184,35 @@ public final class Libclang: @unchecked Sendable {
             if let name = names.sorted(by: { versionOrder($0).lexicographicallyPrecedes(versionOrder($1)) }).last { return "\(folder)/\(name)" }
         }
         return nil
+    }
+
+    /// libclang in the installation of the clang at `compiler` (`/opt/swift/usr/bin/clang` →
+    /// `/opt/swift/usr/lib/libclang.so`, `/usr/lib/llvm-16/bin/clang` → `/usr/lib/llvm-16/lib/libclang.so.1`).
+    static func besideCompiler(_ compiler: String, listDirectory: (String) -> [String]) -> String? {
+        let resolved = URL(fileURLWithPath: compiler).resolvingSymlinksInPath()
+        let lib = resolved.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("lib").path
+        let names = listDirectory(lib).filter { $0.hasPrefix("libclang.so") || ($0.hasPrefix("libclang-") && $0.contains(".so")) }
+            .filter { !$0.hasPrefix("libclang-cpp") }
+        return names.sorted { $0.count < $1.count }.first.map { "\(lib)/\($0)" }
+    }
+
+    /// clang's own headers (stdbool.h, stdarg.h, …) for this library's version, when libclang would not
+    /// find them itself. libclang looks in `<its folder>/../lib/clang/N` (and ignores `-resource-dir`),
+    /// which misses Debian's layout (/usr/lib/x86_64-linux-gnu/libclang-16.so, headers in
+    /// /usr/lib/llvm-16/lib/clang/16): `gadgetc check` then failed on every `#include <stdbool.h>`.
+    /// The folder is then given as a system include folder.
+    public var builtinHeaderArguments: [String] {
+        Self.builtinHeaderArguments(library: path, major: major, fileExists: { FileManager.default.fileExists(atPath: $0) })
+    }
+
+    static func builtinHeaderArguments(library: String, major: Int?, fileExists: (String) -> Bool) -> [String] {
+        guard let major else { return [] }
+        let folder = URL(fileURLWithPath: library).resolvingSymlinksInPath().deletingLastPathComponent()
+        let own = folder.deletingLastPathComponent().appendingPathComponent("lib/clang/\(major)/include").path
+        if fileExists("\(own)/stdbool.h") { return [] }
+        let candidates = [folder.appendingPathComponent("clang/\(major)/include").path,
+                          "/usr/lib/llvm-\(major)/lib/clang/\(major)/include", "/usr/lib/clang/\(major)/include"]
+        return candidates.first { fileExists("\($0)/stdbool.h") }.map { ["-isystem", $0] } ?? []
     }
 
     private static func versionOrder(_ name: String) -> [Int] {

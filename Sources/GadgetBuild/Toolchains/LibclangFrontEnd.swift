@@ -124,3 +124,28 @@ func withCStrings<T>(_ arguments: [String], _ body: (UnsafePointer<UnsafePointer
     let pointers = copies.map { UnsafePointer($0) } + [nil]  // never empty, so the buffer has an address
     return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
+
+/// One front end per libclang library, chosen per plan: the libclang installed with the plan's clang
+/// when there is one (its precompiled header is then reusable), else the one found on the host.
+public final class LibclangFrontEnds: @unchecked Sendable {
+    private let keepsPreambles: Bool
+    private let environment: [String: String]
+    private let lock = NSLock()
+    private var byLibrary: [String: LibclangFrontEnd] = [:]
+
+    public init(keepsPreambles: Bool = false, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.keepsPreambles = keepsPreambles
+        self.environment = environment
+    }
+
+    /// The front end for `plan` (throws `Libclang.LoadError` when no libclang loads).
+    public func frontEnd(for plan: BuildPlan) throws -> LibclangFrontEnd {
+        let library = try Libclang.load(environment: environment, compiler: plan.compiler?.path)
+        return lock.withLock {
+            if let known = byLibrary[library.path] { return known }
+            let made = LibclangFrontEnd(library: library, keepsPreambles: keepsPreambles)
+            byLibrary[library.path] = made
+            return made
+        }
+    }
+}
