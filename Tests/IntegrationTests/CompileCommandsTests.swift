@@ -120,4 +120,20 @@ import Testing
         #expect(errors.count == 1 && errors.first?.contains("[undeclared_var_use]") == true
                 && errors.first?.contains("use of undeclared identifier 'not_declared_anywhere'") == true, "\(errors)")
     }
+
+    /// Issue 11's bar: clangd, given the database, reports no include or arch error on every sample.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CompileCommandsTests.clangd), "needs clangd-16 (.ci/setup installs it)"))
+    func clangdIsCleanOnEverySample() async throws {
+        let root = try Fixtures.temporaryDirectory("clangd-all")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let gadgets = try Fixtures.sampleNames.map { try sample($0, in: root) }
+        let written = try await compileCommands(gadgets.map(\.path), cache: root.appendingPathComponent("cache"))
+        try #require(written.succeeded, "\(written.standardError)")
+        for gadget in gadgets {
+            let check = try await Fixtures.run([Self.clangd, "--check=program.bpf.c"], in: gadget.path)
+            let log = check.standardOutput + check.standardError
+            #expect(check.status == 0 && log.contains("All checks completed, 0 errors"), "\(gadget.lastPathComponent): \(log)")
+            #expect(!log.split(separator: "\n").contains { $0.hasPrefix("E[") }, "\(gadget.lastPathComponent): \(log)")
+        }
+    }
 }
