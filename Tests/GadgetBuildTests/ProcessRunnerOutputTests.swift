@@ -19,3 +19,12 @@ import Testing
         #expect(result.standardOutput == "out" && result.standardError == "err\n")
     }
 }
+
+/// The peak RSS gadgetc reports is its own, not that of the process that started it.
+struct PeakMemoryTests {
+    @Test func theHighWaterMarkOfThisAddressSpace() {
+        #expect(BuildDriver.peakMemoryKiB(status: "Name:\tgadgetc\nVmPeak:\t  900000 kB\nVmHWM:\t   36744 kB\nVmRSS:\t   30000 kB\n") == 36744)
+        #expect(BuildDriver.peakMemoryKiB(status: "Name:\tgadgetc\n") == nil)
+        #expect(BuildDriver.peakMemoryKiB() > 0)
+    }
+}

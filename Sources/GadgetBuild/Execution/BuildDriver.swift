@@ -331,10 +331,23 @@ public struct BuildDriver: Sendable {
         return identified
     }
 
+    /// This process's own peak RSS: the address space's high-water mark (`VmHWM`). Not getrusage's
+    /// ru_maxrss, which Linux carries across exec from the process that forked us: started by a
+    /// 150 MB parent, gadgetc reported 150 MB (the benchmark's rows after its in-process libclang).
     static func peakMemoryKiB() -> Int {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let kib = peakMemoryKiB(status: status) {
+            return kib
+        }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Int(usage.ru_maxrss)
+    }
+
+    /// `VmHWM:    36744 kB` of /proc/self/status.
+    static func peakMemoryKiB(status: String) -> Int? {
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
+        return line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) }
     }
 
     /// The shared cache, or nil (with a note) when its folder cannot be used: a build never fails for it.
