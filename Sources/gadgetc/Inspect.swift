@@ -47,8 +47,7 @@ struct Inspect: ParsableCommand {
                            : InspectText.render(inspection, title: object.path))
             } else {
                 let reference = try ImageReference(parsing: target)
-                let layout = (ociLayout ?? store).map { OCIImageStore(root: URL(fileURLWithPath: $0)) }
-                    ?? OCIImageStore.defaultStore(environment: ProcessInfo.processInfo.environment, isRoot: geteuid() == 0)
+                let layout = ImageTarget.store(layout: ociLayout ?? store)
                 let inspection = try ImageInspector.inspect(reference, store: layout, architectures: try arch.map(Architecture.parseList))
                 print(json ? try JSONOutput.encode(inspection) : InspectText.render(inspection))
             }
@@ -63,7 +62,7 @@ struct Inspect: ParsableCommand {
         var info = stat()
         guard stat(target, &info) == 0 else {
             // No such file: an image name, unless it can only be a path.
-            if target.contains("/") && (target.hasPrefix(".") || target.hasPrefix("/") || target.hasSuffix(".o")) {
+            if ImageTarget.isOnlyAPath(target) {
                 throw InspectError("no such file \(Terminal.quote(target)); name a .bpf.o file, or an image (NAME[:TAG]) in ig's store or --oci-layout DIR")
             }
             return nil

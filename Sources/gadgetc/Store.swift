@@ -27,9 +27,7 @@ struct Store: ParsableCommand {
         @OptionGroup(title: "Output") var output: OutputOptions
 
         func run() throws {
-            let environment = ProcessInfo.processInfo.environment
-            let imageStore = store.map { OCIImageStore(root: URL(fileURLWithPath: $0)) }
-                ?? OCIImageStore.defaultStore(environment: environment, isRoot: geteuid() == 0)
+            let imageStore = ImageTarget.store(layout: store)
             guard FileManager.default.fileExists(atPath: imageStore.root.appendingPathComponent("index.json").path) else {
                 Terminal.writeError("error: \(Terminal.quote(imageStore.root.path)) is not an OCI image layout (no index.json); name one with --store DIR")
                 throw ExitCode.failure

@@ -35,8 +35,7 @@ struct Verify: AsyncParsableCommand {
         let url = URL(fileURLWithPath: path)
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
-        // No such file: an image name, unless it can only be a path.
-        if !exists && path.contains("/") && (path.hasPrefix(".") || path.hasPrefix("/") || path.hasSuffix(".o")) {
+        if !exists && ImageTarget.isOnlyAPath(path) {
             Terminal.writeError("error: \(Terminal.escape(path)) does not exist: give a .bpf.o object, a gadget folder or an image (NAME[:TAG]) in ig's store or --oci-layout DIR\n")
             throw ExitCode.failure
         }
@@ -66,9 +65,7 @@ struct Verify: AsyncParsableCommand {
         guard let host = Architecture.host else {
             throw ValidationError("this host's architecture is neither amd64 nor arm64: no layer of the image can load here")
         }
-        let store = ociLayout.map { OCIImageStore(root: URL(fileURLWithPath: $0)) }
-            ?? OCIImageStore.defaultStore(environment: ProcessInfo.processInfo.environment, isRoot: geteuid() == 0)
-        let bytes = try ImageInspector.object(reference, store: store, arch: host)
+        let bytes = try ImageInspector.object(reference, store: ImageTarget.store(layout: ociLayout), arch: host)
         let work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(AbandonedWorkFolders.newName())
         defer { try? FileManager.default.removeItem(at: work) }
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)

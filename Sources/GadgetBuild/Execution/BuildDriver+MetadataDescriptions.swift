@@ -7,12 +7,12 @@ extension BuildDriver {
     func metadataDescriptions(_ plan: BuildPlan, arch: Architecture, object: BPFObjectSummary) -> (source: any FieldDescriptionSource, note: String?) {
         let compiles = plan.jobs(.compile).filter { $0.arch == arch }
         guard !compiles.isEmpty else { return (PlaceholderDescriptions(), nil) }
+        guard compiles.allSatisfy({ $0.toolchain == .native }) else {
+            return (PlaceholderDescriptions(), "descriptions from C comments need a native compile; \(arch) is built in the builder container (TODO placeholders written)")
+        }
         let library: Libclang
         do { library = try Libclang.load(environment: host.environment, compiler: plan.compiler?.path) } catch {
             return (PlaceholderDescriptions(), "descriptions from C comments need libclang (TODO placeholders written): \(error)")
-        }
-        guard compiles.allSatisfy({ $0.toolchain == .native }) else {
-            return (PlaceholderDescriptions(), "descriptions from C comments need a native compile; \(arch) is built in the builder container (TODO placeholders written)")
         }
         let structs = Set(MarkerDataSource.all(in: object).sources.flatMap(\.structs))
         let variables = Set(object.variables.map(\.name))

@@ -136,6 +136,7 @@ public final class Libclang: @unchecked Sendable {
         isAnonymousRecord = try symbol("clang_Cursor_isAnonymousRecordDecl", as: CursorFlag.self)
         let versionText = try symbol("clang_getClangVersion", as: Version.self)
         version = string(versionText()) ?? ""
+        builtinHeaderArguments = Self.builtinHeaderArguments(library: path, major: major, fileExists: { FileManager.default.fileExists(atPath: $0) })
     }
 
     /// A libclang string as Swift text (disposed).
@@ -201,9 +202,7 @@ public final class Libclang: @unchecked Sendable {
     /// which misses Debian's layout (/usr/lib/x86_64-linux-gnu/libclang-16.so, headers in
     /// /usr/lib/llvm-16/lib/clang/16): `gadgetc check` then failed on every `#include <stdbool.h>`.
     /// The folder is then given as a system include folder.
-    public var builtinHeaderArguments: [String] {
-        Self.builtinHeaderArguments(library: path, major: major, fileExists: { FileManager.default.fileExists(atPath: $0) })
-    }
+    public private(set) var builtinHeaderArguments: [String] = []
 
     static func builtinHeaderArguments(library: String, major: Int?, fileExists: (String) -> Bool) -> [String] {
         guard let major else { return [] }
