@@ -46,11 +46,11 @@ struct Watch: AsyncParsableCommand {
 
         var inputs: [String: Set<String>] = [:]  // gadget folder -> files its last build read
         var pending = batch.folders
-        var round = 0
+        var firstRound = true
         while true {
             // The first round's compiles say it all; later rounds hear libclang first (warm: milliseconds).
-            if round > 0 { await checker.check(pending) }
-            round += 1
+            let started = Self.fileClockNow()
+            if !firstRound { await checker.check(pending) }
             let build = Task { [pending] in await batch.build(pending) }
             state.building(build)
             let results = await build.value
@@ -63,10 +63,17 @@ struct Watch: AsyncParsableCommand {
             var folders = Set(batch.folders)
             for files in inputs.values { folders.formUnion(files.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }) }
             watcher.watch(folders)
-            if round == 1 { checker.warmUp(batch.folders) }
             Terminal.writeError("watching \(batch.folders.count) gadget\(batch.folders.count == 1 ? "" : "s") (\(folders.count) folders); Ctrl-C stops\n")
-
-            repeat {
+            if firstRound {
+                checker.warmUp(batch.folders)
+                // Saved during the first build, before anything was watched: inotify never saw it. (Later
+                // builds run with the watches in place; their events wait in the queue.)
+                pending = pending.filter { folder in (inputs[folder] ?? []).contains { Self.modified($0, after: started) } }
+            } else {
+                pending = []
+            }
+            firstRound = false
+            while pending.isEmpty {
                 let changed = await withCheckedContinuation { continuation in
                     Thread.detachNewThread { continuation.resume(returning: watcher.nextChanges()) }
                 }
@@ -75,8 +82,23 @@ struct Watch: AsyncParsableCommand {
                         (inputs[folder]?.contains(path) ?? false) || Self.isGadgetFile(path, in: folder)
                     }
                 }
-            } while pending.isEmpty
+            }
         }
+    }
+
+    /// Now, on the clock the kernel stamps file times with (the coarse one), in nanoseconds.
+    static func fileClockNow() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME_COARSE, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+
+    /// Whether `path` was written after `instant` (strictly: the edit that started this round may share
+    /// its clock tick; one made within that tick is missed, not every one made during the build).
+    static func modified(_ path: String, after instant: Int64) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        return Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec) > instant
     }
 
     /// Whether a build runs (and which), so that a signal knows whether to cancel it or stop at once.

@@ -31,11 +31,12 @@ import Testing
 
 extension WatchTests {
     /// `gadgetc watch GADGET` for amd64 into ROOT/layout with a cache in ROOT, and its output lines as they come.
-    static func startWatch(_ gadget: URL, root: URL) throws -> (Process, LineCollector, LineCollector) {
+    static func startWatch(_ gadget: URL, root: URL, environment: [String: String] = [:]) throws -> (Process, LineCollector, LineCollector) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Fixtures.gadgetc)
         process.arguments = ["watch", gadget.path, "-I", Fixtures.bundledHeaders, "--arch", "amd64", "--oci-layout", root.appendingPathComponent("layout").path]
         process.environment = ProcessInfo.processInfo.environment.merging(["GADGETC_CACHE_DIR": root.appendingPathComponent("cache").path]) { $1 }
+            .merging(environment) { $1 }
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
@@ -138,6 +139,30 @@ struct WatchFrontEndTests {
 
         try (original + "\n// fixed\n").write(to: source, atomically: true, encoding: .utf8)
         #expect(await lines.wait { $0.count >= 2 }, "rebuilt after the fix: \(errorLines.snapshot)")
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+    }
+
+    /// Without libclang, watch says so once and rebuilds as before, the compile's messages shown.
+    @Test func withoutLibclangOneNoteAndTheCompilersMessages() async throws {
+        let root = try Fixtures.temporaryDirectory("watch-no-libclang")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let gadget = root.appendingPathComponent("watched")
+        try FileManager.default.copyItem(at: Fixtures.samples.appendingPathComponent("trace_signal"), to: gadget)
+        let source = gadget.appendingPathComponent("program.bpf.c")
+        let original = try String(contentsOf: source, encoding: .utf8)
+        let (process, lines, errorLines) = try WatchTests.startWatch(gadget, root: root,
+                                                                     environment: ["GADGETC_LIBCLANG": root.appendingPathComponent("libclang.so").path])
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        #expect(await lines.wait { $0.count >= 1 }, "first build: \(errorLines.snapshot)")
+        try (original + "\nint broken(void) { return 0 }\n").write(to: source, atomically: true, encoding: .utf8)
+        #expect(await errorLines.wait { $0.contains { $0.hasPrefix("error: compiling program.bpf.c") } }, "\(errorLines.snapshot)")
+        try (original + "\n// fixed\n").write(to: source, atomically: true, encoding: .utf8)
+        #expect(await lines.wait { $0.count >= 2 }, "rebuilt after the fix: \(errorLines.snapshot)")
+        let said = errorLines.snapshot
+        #expect(said.filter { $0.hasPrefix("note: cannot load libclang from ") && $0.hasSuffix("watch shows diagnostics when the compile ends") }.count == 1, "\(said)")
+        #expect(said.contains { $0.contains("program.bpf.c:") && $0.contains("error: expected ';'") }, "the compiler's own message: \(said)")
+        #expect(!said.contains { $0.hasPrefix("libclang: ") }, "\(said)")
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
     }

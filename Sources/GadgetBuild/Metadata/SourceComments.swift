@@ -22,8 +22,6 @@ public struct SourceComments: Equatable, Sendable {
         variables.merge(other.variables) { mine, _ in mine }
     }
 
-    public var isEmpty: Bool { members.values.allSatisfy(\.isEmpty) && variables.isEmpty }
-
     /// A comment's text without its markers (`//`, `///<`, `/*`, `/**`, `*/`, the `*` that starts the
     /// lines of a block) and rules, its lines joined with one space; nil when nothing is left.
     public static func clean(_ raw: String) -> String? {
